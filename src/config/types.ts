@@ -1,0 +1,69 @@
+/** The validated configuration of keygate. Built by config/validate, read everywhere else. */
+
+/** Names of the identity headers sent upstream on 200 answers. */
+export interface HeaderNames {
+  readonly user: string;
+  readonly email: string;
+  readonly subject: string;
+  readonly name: string;
+  readonly roles: string;
+  readonly groups: string;
+}
+
+/** Session cookie settings. */
+export interface CookieConfig {
+  /** Cookie name (chunks get `.1`, `.2` … suffixes). Default `keygate`. */
+  readonly name: string;
+  /** Optional Domain attribute, e.g. `.example.com`. */
+  readonly domain: string | undefined;
+  /** Secure attribute; default true. Only a local http demo turns it off. */
+  readonly secure: boolean;
+  /** Absolute session lifetime in seconds (default 8 h). */
+  readonly maxAgeSeconds: number;
+  /** Idle timeout in seconds (default 1 h). */
+  readonly idleTimeoutSeconds: number;
+}
+
+/** The whole validated configuration. */
+export interface Config {
+  /** Keycloak realm issuer URL, e.g. https://keycloak.example.com/realms/acme. */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Accepted `aud` values for bearer tokens. */
+  readonly audiences: readonly string[];
+  /** Accepted `azp` values for bearer tokens (Keycloak often sets aud=account). */
+  readonly authorizedParties: readonly string[];
+  /** Session secrets, each >= 32 bytes; the first seals, all open. */
+  readonly sessionSecrets: readonly string[];
+  /** Path of the policy YAML file. */
+  readonly policyFile: string;
+  readonly port: number;
+  readonly host: string;
+  /** CIDR list of peers whose forwarded headers are trusted. */
+  readonly trustedProxies: readonly string[];
+  readonly cookie: CookieConfig;
+  /** Send `Authorization: Bearer <access token>` upstream for session requests. */
+  readonly passAccessToken: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Redis URL for the shared revocation store; undefined = in-memory. */
+  readonly redisUrl: string | undefined;
+  /** JWS algorithms accepted for bearer tokens (never none or HS*). */
+  readonly algorithms: readonly string[];
+  /** Clock tolerance for exp/nbf, seconds (default 30). */
+  readonly clockToleranceSeconds: number;
+  readonly headers: HeaderNames;
+  /** RFC 7662 introspection for opaque tokens (default false). */
+  readonly introspection: boolean;
+  /** Separate port for /metrics; undefined = served on the main port. */
+  readonly metricsPort: number | undefined;
+  /**
+   * Public base URL of keygate for auth-host mode (`/_keygate/start`, callback), e.g. https://auth.example.com.
+   * When undefined, the callback is served on the protected host through the forward-auth subrequest.
+   */
+  readonly publicUrl: string | undefined;
+  /** Development only: allow an http:// issuer (openid-client's allowInsecureRequests). Default false. */
+  readonly allowInsecureIssuer: boolean;
+  /** Hosts that count as protected for redirect-target checks, besides hosts inside cookie.domain. */
+  readonly redirectHosts: readonly string[];
+}
