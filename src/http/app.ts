@@ -1,0 +1,62 @@
+/** Express wiring for everything off the hot path: health, readiness, metrics and the sign-in routes. */
+import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../util/log.js';
+
+/** A readiness check: a name and whether it holds. */
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly ok: () => boolean;
+}
+
+/** Dependencies of the express app. */
+export interface AppDeps {
+  readonly checks: readonly ReadinessCheck[];
+  /** Registry to expose on /metrics; undefined when metrics have their own port. */
+  readonly registry: Registry | undefined;
+  /** Routes under /_keygate (sign-in, callback, logout); absent = bearer-only. */
+  readonly keygateRoutes?: Router | undefined;
+  readonly log: Logger;
+}
+
+/** Builds the express app. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/readyz', (_req, res) => {
+    const failed = deps.checks.filter((c) => !c.ok()).map((c) => c.name);
+    res.status(failed.length === 0 ? 200 : 503).json({ ready: failed.length === 0, failed });
+  });
+  if (deps.registry !== undefined) app.get('/metrics', metricsHandler(deps.registry));
+  if (deps.keygateRoutes !== undefined) app.use('/_keygate', deps.keygateRoutes);
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
+  });
+  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    deps.log.error('unhandled error in express route', { error: err instanceof Error ? err.message : String(err) });
+    if (!res.headersSent) res.status(500).json({ error: 'server_error', error_description: 'internal error' });
+  };
+  app.use(onError);
+  return app;
+}
+
+/** Serves a prom-client registry in the text exposition format. */
+export function metricsHandler(registry: Registry): express.RequestHandler {
+  return (_req, res, next) => {
+    registry.metrics().then((text) => {
+      res.type(registry.contentType).send(text);
+    }, next);
+  };
+}
+
+/** A second, metrics-only app for `metrics.port`. */
+export function createMetricsApp(registry: Registry): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(registry));
+  return app;
+}

@@ -1,0 +1,182 @@
+/**
+ * The hot path: `/auth` and `/auth/nginx` on bare node:http (no express). Invariant: every path through
+ * this file ends in exactly one answer, and any error (thrown or rejected) becomes a 4xx/5xx, never a 200.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthError, isAuthError } from '../errors.js';
+import type { Config } from '../config/types.js';
+import type { Identity } from '../identity/types.js';
+import type { DecisionLabel, Metrics } from '../metrics/metrics.js';
+import { NO_RULE, type Decision, type DecisionReason, type Target } from '../policy/types.js';
+import type { Logger } from '../util/log.js';
+import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, type Answer, type RequestKind } from './respond.js';
+import { nginxTarget, traefikTarget, type ProxyKind } from './target.js';
+
+/** The current policy, matched against a target: tells whether an identity is needed, then decides. */
+export interface PolicyMatch {
+  readonly needsIdentity: boolean;
+  decide(identity: Identity | undefined): Decision;
+}
+
+/** What the session layer (browser sign-in) offers the hot path. Absent = bearer tokens only. */
+export interface SessionLayer {
+  /** Identity from the session cookie, refreshing it when due; undefined when there is no usable session. */
+  identify(req: IncomingMessage, target: Target): Promise<SessionIdentity | undefined>;
+  /** Answers `/_keygate/*` paths that arrive through a forward-auth subrequest. */
+  forwarded(req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Answer>;
+  /** The answer for an unauthenticated browser navigation (redirect to Keycloak; 401 + Location on nginx). */
+  challenge(req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Answer>;
+}
+
+/** A session's identity plus what the answer must carry (renewed cookies, the access token for upstream). */
+export interface SessionIdentity {
+  readonly identity: Identity | undefined;
+  readonly accessToken?: string;
+  readonly setCookie?: readonly string[];
+}
+
+/** Everything the handler needs; all injected so tests can put faults anywhere. */
+export interface AuthHandlerDeps {
+  readonly config: Config;
+  readonly match: (target: Target) => PolicyMatch;
+  readonly verify: (token: string) => Promise<Identity>;
+  readonly sessions?: SessionLayer | undefined;
+  readonly isTrustedPeer: (ip: string) => boolean;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
+/** What one subrequest came to, for the answer, the metric and the audit line. */
+interface Outcome {
+  answer: Answer;
+  decision: DecisionLabel;
+  rule: string;
+  reason: DecisionReason;
+  target?: Target;
+  identity?: Identity | undefined;
+  error?: AuthError;
+}
+
+const RESERVED = '/_keygate/';
+
+/** Creates the handler for one proxy kind. */
+export function createAuthHandler(deps: AuthHandlerDeps): (req: IncomingMessage, res: ServerResponse, proxy: ProxyKind) => void {
+  return (req, res, proxy) => {
+    const started = performance.now();
+    let outcome: Promise<Outcome>;
+    try {
+      outcome = decideRequest(deps, req, proxy);
+    } catch (err) {
+      outcome = Promise.reject(err);
+    }
+    outcome
+      .catch((err: unknown): Outcome => failure(err))
+      .then((o) => finish(deps, req, res, proxy, o, started))
+      .catch((err: unknown) => {
+        deps.log.error('failed to write answer', { error: err instanceof Error ? err.message : String(err) });
+        if (!res.headersSent) writeAnswer(res, internalAnswer());
+      });
+  };
+}
+
+/** Any error on the decision path: an AuthError keeps its status; anything else is a generic 500. */
+function failure(err: unknown): Outcome {
+  if (isAuthError(err)) {
+    const label: DecisionLabel = err.status === 400 ? 'bad_request' : err.status >= 500 ? 'error' : err.status === 401 ? 'unauthenticated' : 'deny';
+    return { answer: errorAnswer(err, false), decision: label, rule: NO_RULE, reason: reasonOf(err), error: err };
+  }
+  const e = new AuthError('ERR_INTERNAL', { detail: err instanceof Error ? err.message : String(err), cause: err });
+  return { answer: internalAnswer(), decision: 'error', rule: NO_RULE, reason: 'internal_error', error: e };
+}
+
+function reasonOf(err: AuthError): DecisionReason {
+  switch (err.code) {
+    case 'ERR_TOKEN_EXPIRED': return 'expired_token';
+    case 'ERR_TOKEN_INVALID': return 'invalid_token';
+    case 'ERR_SESSION_EXPIRED': return 'session_expired';
+    case 'ERR_NO_CREDENTIALS': return 'no_credentials';
+    case 'ERR_BAD_TARGET': case 'ERR_BAD_REDIRECT': case 'ERR_LOGIN_FAILED': return 'bad_target';
+    case 'ERR_UNTRUSTED_PEER': return 'untrusted_peer';
+    case 'ERR_IDP_UNAVAILABLE': return 'idp_unavailable';
+    default: return 'internal_error';
+  }
+}
+
+async function decideRequest(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind): Promise<Outcome> {
+  const peer = req.socket.remoteAddress ?? '';
+  if (!deps.isTrustedPeer(peer)) {
+    deps.metrics.untrustedPeerRequests.inc();
+    throw new AuthError('ERR_UNTRUSTED_PEER', { detail: `peer ${peer} is not in trustedProxies` });
+  }
+  const target = proxy === 'nginx' ? nginxTarget(req.headers) : traefikTarget(req.headers);
+  if (target.path.startsWith(RESERVED) && deps.sessions !== undefined) {
+    const answer = await deps.sessions.forwarded(req, target, proxy);
+    const label: DecisionLabel = answer.status < 400 ? 'unauthenticated' : answer.status < 500 ? 'bad_request' : 'error';
+    return { answer, decision: label, rule: NO_RULE, reason: answer.status < 400 ? 'no_credentials' : 'bad_target', target };
+  }
+  const m = deps.match(target);
+  const kind = requestKind(req.headers);
+  if (!m.needsIdentity) return fromDecision(deps, req, proxy, target, kind, m.decide(undefined), undefined);
+  const auth = req.headers['authorization'];
+  if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) {
+    const token = auth.slice(6).trim();
+    try {
+      if (token === '' || /\s/.test(token)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' });
+      const identity = await deps.verify(token);
+      return fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity });
+    } catch (err) {
+      if (!isAuthError(err)) throw err;
+      const o = failure(err);
+      return { ...o, answer: errorAnswer(err, true), target };
+    }
+  }
+  const session = deps.sessions === undefined ? undefined : await deps.sessions.identify(req, target);
+  return fromDecision(deps, req, proxy, target, kind, m.decide(session?.identity), session);
+}
+
+async function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Promise<Outcome> {
+  const identity = s?.identity;
+  let answer: Answer;
+  if (d.kind === 'allow') {
+    const token = deps.config.passAccessToken && identity?.via === 'session' ? s?.accessToken : undefined;
+    answer = allowAnswer(deps.config.headers, identity, token);
+  } else if (d.kind === 'deny') {
+    answer = forbiddenAnswer(d.rule, kind);
+  } else if (kind === 'browser' && deps.sessions !== undefined) {
+    answer = await deps.sessions.challenge(req, target, proxy);
+  } else {
+    answer = errorAnswer(new AuthError('ERR_NO_CREDENTIALS'), false);
+  }
+  if (s?.setCookie !== undefined && s.setCookie.length > 0) answer = withCookies(answer, s.setCookie);
+  return { answer, decision: d.kind, rule: d.rule, reason: d.reason, target, identity };
+}
+
+function withCookies(a: Answer, cookies: readonly string[]): Answer {
+  const prev = a.headers['set-cookie'];
+  const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)];
+  return { ...a, headers: { ...a.headers, 'set-cookie': [...list, ...cookies] } };
+}
+
+function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse, proxy: ProxyKind, o: Outcome, started: number): void {
+  // An allow is only ever written from a policy allow decision: fail closed on any mismatch.
+  const answer = o.answer.status === 200 && o.decision !== 'allow' ? internalAnswer() : o.answer;
+  writeAnswer(res, answer);
+  const seconds = (performance.now() - started) / 1000;
+  deps.metrics.decision(o.decision, o.rule, o.reason, seconds);
+  const t = o.target;
+  const id = o.identity;
+  deps.log.info('decision', {
+    decision: o.decision, status: answer.status, rule: o.rule, reason: o.reason, proxy,
+    method: t?.method ?? req.headers['x-forwarded-method']?.toString().slice(0, 16), host: t?.host, path: t?.path,
+    user: id?.username, sub: id?.sub, via: id?.via, peer: req.socket.remoteAddress,
+    latency_ms: Math.round(seconds * 1e6) / 1e3,
+    ...(o.error ? { error: o.error.code, detail: o.error.detail } : {}),
+  });
+}
+
+/** Writes an answer; the body is empty for 200s. */
+export function writeAnswer(res: ServerResponse, a: Answer): void {
+  const body = a.body;
+  res.writeHead(a.status, body === '' ? a.headers : { ...a.headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

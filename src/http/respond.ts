@@ -1,0 +1,94 @@
+/** The only place where decisions and errors become status, headers and body. Pure. */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { ERRORS, type AuthError } from '../errors.js';
+import type { HeaderNames } from '../config/types.js';
+import type { Identity } from '../identity/types.js';
+
+/** An answer to write: status, headers, body. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: string;
+}
+
+/** Whether the caller is a browser navigation (may be redirected to log in) or an API client (never redirected). */
+export type RequestKind = 'browser' | 'api';
+
+function one(h: IncomingHttpHeaders, name: string): string {
+  const v = h[name];
+  return typeof v === 'string' ? v : '';
+}
+
+/**
+ * Browser navigation: `Sec-Fetch-Mode: navigate`, or `Accept` including text/html without `X-Requested-With`.
+ * A request carrying `Authorization` is an API client, whatever it accepts.
+ */
+export function requestKind(h: IncomingHttpHeaders): RequestKind {
+  if (h['authorization'] !== undefined) return 'api';
+  const mode = one(h, 'sec-fetch-mode');
+  if (mode !== '') return mode === 'navigate' ? 'browser' : 'api';
+  if (h['x-requested-with'] !== undefined) return 'api';
+  return one(h, 'accept').includes('text/html') ? 'browser' : 'api';
+}
+
+const NO_STORE = 'no-store';
+
+/** Header-safe value: printable ASCII kept; anything else (non-ASCII, control characters) percent-encoded as UTF-8. */
+export function headerValue(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x20-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x7e]+/g, (s) => encodeURIComponent(s));
+}
+
+/** 200 with every identity header (empty ones too, so the proxy overwrites forged client copies). */
+export function allowAnswer(names: HeaderNames, identity: Identity | undefined, accessToken?: string): Answer {
+  const headers: OutgoingHttpHeaders = {
+    'cache-control': NO_STORE,
+    [names.user]: headerValue(identity?.username ?? ''),
+    [names.email]: headerValue(identity?.email ?? ''),
+    [names.subject]: headerValue(identity?.sub ?? ''),
+    [names.name]: headerValue(identity?.name ?? ''),
+    [names.roles]: headerValue(identity?.roles.join(',') ?? ''),
+    [names.groups]: headerValue(identity?.groups.join(',') ?? ''),
+  };
+  if (accessToken !== undefined) headers['authorization'] = `Bearer ${accessToken}`;
+  return { status: 200, headers, body: '' };
+}
+
+function json(status: number, headers: OutgoingHttpHeaders, body: Record<string, string>): Answer {
+  return { status, headers: { 'cache-control': NO_STORE, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** 403 for a known identity the rule does not allow: HTML for browsers, JSON for APIs. Names the rule, never token contents. */
+export function forbiddenAnswer(rule: string, kind: RequestKind): Answer {
+  const message = `access denied by rule "${rule}"`;
+  if (kind === 'browser') {
+    const body = `<!doctype html><html><head><meta charset="utf-8"><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1><p>You are signed in, but ${escapeHtml(message)}.</p><p><a href="/_keygate/logout">Sign out</a></p></body></html>`;
+    return { status: 403, headers: { 'cache-control': NO_STORE, 'content-type': 'text/html; charset=utf-8' }, body };
+  }
+  return json(403, {}, { error: 'access_denied', error_description: message, rule });
+}
+
+/**
+ * An AuthError as an answer. 401s carry `WWW-Authenticate: Bearer realm="keygate"` and, when a token was presented
+ * and failed, `error="invalid_token"` (RFC 6750 §3).
+ */
+export function errorAnswer(err: AuthError, tokenPresented: boolean): Answer {
+  const spec = ERRORS[err.code];
+  const headers: OutgoingHttpHeaders = {};
+  if (spec.status === 401) {
+    headers['www-authenticate'] = tokenPresented && spec.oauthError === 'invalid_token'
+      ? `Bearer realm="keygate", error="invalid_token", error_description="${spec.message}"`
+      : 'Bearer realm="keygate"';
+  }
+  if (spec.status === 503) headers['retry-after'] = '5';
+  return json(spec.status, headers, { error: spec.oauthError, error_description: spec.message });
+}
+
+/** The generic 500 for anything unexpected: never a 200. */
+export function internalAnswer(): Answer {
+  return json(500, {}, { error: 'server_error', error_description: ERRORS.ERR_INTERNAL.message });
+}

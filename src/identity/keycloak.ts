@@ -1,0 +1,129 @@
+/** The connection to Keycloak: discovery (openid-client), the JWKS cache, introspection, and readiness. */
+import * as oidc from 'openid-client';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../util/log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { JwksCache } from './jwks.js';
+import { TokenVerifier, type Introspect } from './verify-token.js';
+
+/** Code-level options (test hooks), never YAML keys. */
+export interface KeycloakOptions {
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  /** Background JWKS refresh period (ms); default 5 minutes. */
+  readonly jwksRefreshMs?: number;
+  /** Retry period while discovery has not succeeded (ms); default 5 s. */
+  readonly discoveryRetryMs?: number;
+  readonly jwksCooldownMs?: number;
+  /** Consulted for bearer tokens that carry a `sid`. */
+  readonly isRevoked?: (sid: string) => boolean;
+}
+
+/** Keycloak as keygate sees it: discovery is retried in the background until it succeeds, so the service starts even while Keycloak is down. */
+export class Keycloak {
+  readonly verifier: TokenVerifier;
+  readonly #config: Config;
+  readonly #opts: KeycloakOptions;
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  #oidc: oidc.Configuration | undefined;
+  #jwks: JwksCache | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(config: Config, log: Logger, metrics: Metrics, opts: KeycloakOptions = {}) {
+    this.#config = config;
+    this.#opts = opts;
+    this.#log = log;
+    this.#metrics = metrics;
+    const now = opts.now ?? Date.now;
+    const introspect: Introspect | undefined = config.introspection ? (token) => this.#introspect(token) : undefined;
+    this.verifier = new TokenVerifier({
+      checks: { issuer: config.issuer, algorithms: config.algorithms, audiences: config.audiences, authorizedParties: config.authorizedParties, clockToleranceSeconds: config.clockToleranceSeconds },
+      jwks: () => this.#jwks,
+      introspect,
+      now,
+      ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}),
+      onResult: (result, via) => metrics.tokenVerifications.labels(via, result).inc(),
+    });
+  }
+
+  /** openid-client configuration once discovery succeeded (login flow needs it). */
+  get oidc(): oidc.Configuration | undefined {
+    return this.#oidc;
+  }
+
+  /** Discovery done and a JWKS loaded. */
+  get ready(): boolean {
+    return this.#oidc !== undefined && this.#jwks?.loaded === true;
+  }
+
+  /** Tries discovery and the JWKS once now; keeps retrying in the background. Never rejects. */
+  async start(): Promise<boolean> {
+    const ok = await this.#tick();
+    this.#schedule(ok);
+    return ok;
+  }
+
+  /** Stops background work. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #schedule(ok: boolean): void {
+    if (this.#closed) return;
+    const ms = ok ? (this.#opts.jwksRefreshMs ?? 300_000) : (this.#opts.discoveryRetryMs ?? 5000);
+    this.#timer = setTimeout(() => {
+      void this.#tick().then((r) => this.#schedule(r));
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<boolean> {
+    if (this.#oidc === undefined && !(await this.#discover())) return false;
+    return (await this.#jwks?.refresh()) === true;
+  }
+
+  async #discover(): Promise<boolean> {
+    const c = this.#config;
+    const execute = c.allowInsecureIssuer ? [oidc.allowInsecureRequests] : [];
+    try {
+      const conf = await oidc.discovery(new URL(c.issuer), c.clientId, undefined, oidc.ClientSecretPost(c.clientSecret), {
+        execute,
+        timeout: 5,
+        ...(this.#opts.fetch ? { [oidc.customFetch]: this.#opts.fetch as oidc.CustomFetch } : {}),
+      });
+      const jwksUri = conf.serverMetadata().jwks_uri;
+      if (jwksUri === undefined) throw new Error('discovery document has no jwks_uri');
+      this.#oidc = conf;
+      this.#jwks = new JwksCache({
+        jwksUri,
+        algorithms: c.algorithms,
+        fetch: this.#opts.fetch ?? fetch,
+        now: this.#opts.now ?? Date.now,
+        ...(this.#opts.jwksCooldownMs !== undefined ? { cooldownMs: this.#opts.jwksCooldownMs } : {}),
+        onFetch: (ok, detail) => this.#onJwks(ok, detail),
+      });
+      this.#log.info('issuer discovered', { issuer: c.issuer, jwks_uri: jwksUri });
+      return true;
+    } catch (err) {
+      this.#metrics.idpUp.set(0);
+      this.#log.warn('issuer discovery failed; retrying', { issuer: c.issuer, error: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+  }
+
+  #onJwks(ok: boolean, detail: string | undefined): void {
+    this.#metrics.jwksRefreshes.labels(ok ? 'success' : 'failure').inc();
+    this.#metrics.idpUp.set(ok ? 1 : 0);
+    if (!ok) this.#log.warn('JWKS fetch failed; cached keys stay in use', { error: detail });
+  }
+
+  async #introspect(token: string): Promise<Readonly<Record<string, unknown>>> {
+    const conf = this.#oidc;
+    if (conf === undefined) throw new Error('issuer discovery has not completed');
+    const res = await oidc.tokenIntrospection(conf, token);
+    return res as Readonly<Record<string, unknown>>;
+  }
+}

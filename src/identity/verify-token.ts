@@ -1,0 +1,149 @@
+/** Bearer token verification: jose for JWTs, optional RFC 7662 introspection for opaque tokens, behind a bounded cache. */
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { AuthError, isAuthError } from '../errors.js';
+import { identityFromClaims } from './claims.js';
+import type { JwksCache } from './jwks.js';
+import { ExpiringCache, tokenKey } from './token-cache.js';
+import type { Identity } from './types.js';
+
+/** The checks every token must pass (DESIGN §4). */
+export interface TokenChecks {
+  readonly issuer: string;
+  readonly algorithms: readonly string[];
+  readonly audiences: readonly string[];
+  readonly authorizedParties: readonly string[];
+  readonly clockToleranceSeconds: number;
+}
+
+/** Introspects an opaque token (RFC 7662); resolves to the response claims. */
+export type Introspect = (token: string) => Promise<Readonly<Record<string, unknown>>>;
+
+/** Dependencies of a TokenVerifier. */
+export interface VerifierOptions {
+  readonly checks: TokenChecks;
+  readonly jwks: () => JwksCache | undefined;
+  readonly introspect?: Introspect | undefined;
+  readonly now: () => number;
+  readonly cacheSize?: number;
+  /** Upper bound for caching an introspection result (ms); never beyond the token's exp. */
+  readonly introspectionTtlMs?: number;
+  /** Asks whether a Keycloak session id has been revoked (back-channel logout). */
+  readonly isRevoked?: (sid: string) => boolean;
+  /** Called once per verification outcome (metrics). */
+  readonly onResult?: (result: 'valid' | 'invalid' | 'expired' | 'unavailable' | 'cached', via: 'jwt' | 'introspection') => void;
+}
+
+/** Verifies bearer tokens into Identities. Throws AuthError only. */
+export class TokenVerifier {
+  readonly #opts: VerifierOptions;
+  readonly #cache: ExpiringCache<Identity>;
+  readonly #inflight = new Map<string, Promise<{ identity: Identity; expiresAt: number }>>();
+
+  constructor(opts: VerifierOptions) {
+    this.#opts = opts;
+    this.#cache = new ExpiringCache(opts.cacheSize ?? 20_000);
+  }
+
+  /** Verifies `token`, answering from the cache when a previous verification still holds. */
+  async verify(token: string): Promise<Identity> {
+    const now = this.#opts.now();
+    const key = tokenKey(token);
+    const cached = this.#cache.get(key, now);
+    if (cached !== undefined && !this.#revoked(cached)) {
+      this.#opts.onResult?.('cached', 'jwt');
+      return cached;
+    }
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#verifyFresh(token).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    const { identity, expiresAt } = await pending;
+    if (this.#revoked(identity)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'the session of this token was logged out' });
+    this.#cache.set(key, identity, expiresAt);
+    return identity;
+  }
+
+  /** Drops cached results for a revoked Keycloak session or subject. */
+  forget(pred: (identity: Identity) => boolean): void {
+    this.#cache.deleteWhere(pred);
+  }
+
+  #revoked(identity: Identity): boolean {
+    return identity.sid !== undefined && this.#opts.isRevoked?.(identity.sid) === true;
+  }
+
+  async #verifyFresh(token: string): Promise<{ identity: Identity; expiresAt: number }> {
+    const via = looksLikeJwt(token) ? 'jwt' : 'introspection';
+    try {
+      const claims = via === 'jwt' ? await this.#verifyJwt(token) : await this.#introspect(token);
+      const identity = this.#accept(claims);
+      this.#opts.onResult?.('valid', via);
+      return { identity, expiresAt: this.#expiry(claims, via) };
+    } catch (err) {
+      const e = translate(err);
+      this.#opts.onResult?.(e.code === 'ERR_TOKEN_EXPIRED' ? 'expired' : e.code === 'ERR_IDP_UNAVAILABLE' ? 'unavailable' : 'invalid', via);
+      throw e;
+    }
+  }
+
+  async #verifyJwt(token: string): Promise<JWTPayload> {
+    const jwks = this.#opts.jwks();
+    if (jwks === undefined) throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: 'issuer discovery has not completed' });
+    const { checks } = this.#opts;
+    const { payload } = await jwtVerify(token, (header) => jwks.resolve(header), {
+      issuer: checks.issuer,
+      algorithms: [...checks.algorithms],
+      clockTolerance: checks.clockToleranceSeconds,
+      currentDate: new Date(this.#opts.now()),
+      requiredClaims: ['exp', 'sub'],
+    });
+    return payload;
+  }
+
+  async #introspect(token: string): Promise<Readonly<Record<string, unknown>>> {
+    if (this.#opts.introspect === undefined) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'not a JWT, and introspection is disabled' });
+    const claims = await this.#opts.introspect(token);
+    if (claims['active'] !== true) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection: token is not active' });
+    if (claims['iss'] !== undefined && claims['iss'] !== this.#opts.checks.issuer) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection: unexpected iss' });
+    const exp = claims['exp'];
+    if (typeof exp !== 'number' || exp * 1000 <= this.#opts.now()) throw new AuthError('ERR_TOKEN_EXPIRED', { detail: 'introspection: exp missing or past' });
+    return claims;
+  }
+
+  /** Keycloak-specific checks after the signature: typ, then aud or azp. */
+  #accept(claims: Readonly<Record<string, unknown>>): Identity {
+    if (claims['typ'] !== 'Bearer') throw new AuthError('ERR_TOKEN_INVALID', { detail: `typ must be "Bearer", got ${JSON.stringify(claims['typ'] ?? null)}` });
+    if (!audienceOk(claims, this.#opts.checks)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'neither aud nor azp names an accepted audience or authorized party' });
+    const identity = identityFromClaims(claims, 'bearer');
+    if (identity === undefined) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'sub is missing' });
+    return identity;
+  }
+
+  #expiry(claims: Readonly<Record<string, unknown>>, via: 'jwt' | 'introspection'): number {
+    const exp = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : this.#opts.now();
+    return via === 'jwt' ? exp : Math.min(exp, this.#opts.now() + (this.#opts.introspectionTtlMs ?? 60_000));
+  }
+}
+
+/** `aud` contains an accepted audience, or `azp` is an accepted authorized party. */
+export function audienceOk(claims: Readonly<Record<string, unknown>>, checks: Pick<TokenChecks, 'audiences' | 'authorizedParties'>): boolean {
+  const aud = claims['aud'];
+  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (auds.some((a) => typeof a === 'string' && checks.audiences.includes(a))) return true;
+  const azp = claims['azp'];
+  return typeof azp === 'string' && checks.authorizedParties.includes(azp);
+}
+
+/** Three base64url segments: cheap structural test before any crypto. */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}
+
+/** The one place where jose errors become keygate errors (cause kept, detail private). */
+export function translate(err: unknown): AuthError {
+  if (isAuthError(err)) return err;
+  if (err instanceof joseErrors.JWTExpired) return new AuthError('ERR_TOKEN_EXPIRED', { detail: 'exp is in the past', cause: err });
+  if (err instanceof joseErrors.JOSEError) return new AuthError('ERR_TOKEN_INVALID', { detail: `${err.code}: ${err.message}`, cause: err });
+  return new AuthError('ERR_IDP_UNAVAILABLE', { detail: err instanceof Error ? err.message : String(err), cause: err });
+}

@@ -1,0 +1,74 @@
+/** Structured JSON logging, buffered so the hot path never blocks on a synchronous write. */
+import { writeSync } from 'node:fs';
+
+/** Log levels in increasing severity. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Extra structured fields of one log line. Never put tokens or claims here. */
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined | null>>;
+
+/** A structured logger writing one JSON object per line. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** Writes everything buffered, synchronously. */
+  flush(): void;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Options for createLogger: the level, and where lines go (default: stdout, fd 1). */
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly write?: (chunk: string) => void;
+  readonly now?: () => number;
+}
+
+/** Creates a logger that batches lines and writes them once per event-loop turn. */
+export function createLogger(options: LoggerOptions): Logger {
+  const min = RANK[options.level];
+  const write = options.write ?? ((chunk: string) => writeAll(1, chunk));
+  const now = options.now ?? Date.now;
+  let buffer: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (buffer.length === 0) return;
+    const chunk = buffer.join('');
+    buffer = [];
+    write(chunk);
+  };
+  const log = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    if (RANK[level] < min) return;
+    buffer.push(`${JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...fields })}\n`);
+    if (buffer.length >= 512) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  return {
+    debug: (m, f) => log('debug', m, f),
+    info: (m, f) => log('info', m, f),
+    warn: (m, f) => log('warn', m, f),
+    error: (m, f) => log('error', m, f),
+    flush,
+  };
+}
+
+function writeAll(fd: number, chunk: string): void {
+  const data = Buffer.from(chunk);
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off);
+    } catch (err) {
+      // EAGAIN on a non-blocking pipe: retry; anything else: give up on this chunk rather than crash.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
+}
+
+/** A logger that drops everything (tests and benchmarks). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, flush() {} };
