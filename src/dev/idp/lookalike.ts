@@ -59,6 +59,9 @@ async function shutdown(server: Server): Promise<void> {
   // Pooled keep-alive connections would otherwise still reach the handler after stop().
   server.closeAllConnections();
   await closed;
+  // Let in-process clients see the closed sockets, so their next request connects anew and is refused
+  // (ECONNREFUSED) instead of failing on a stale pooled socket.
+  await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Routes a request: our login page and shims first, everything else to oidc-provider. */
