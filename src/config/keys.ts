@@ -1,0 +1,70 @@
+/** The table of configuration keys: YAML path, environment variable, and which variables may come from files. */
+
+/** One configuration key: where it sits in the YAML file and, when it has one, its environment variable. */
+export interface KeySpec {
+  readonly path: readonly [string] | readonly [string, string];
+  readonly env?: string;
+}
+
+/** Every configuration key, by the name validate uses. DESIGN.md §7 fixes the variable names. */
+export const KEYS = {
+  issuer: { path: ['issuer'], env: 'KEYGATE_ISSUER' },
+  clientId: { path: ['clientId'], env: 'KEYGATE_CLIENT_ID' },
+  clientSecret: { path: ['clientSecret'], env: 'KEYGATE_CLIENT_SECRET' },
+  audiences: { path: ['audiences'], env: 'KEYGATE_AUDIENCES' },
+  authorizedParties: { path: ['authorizedParties'], env: 'KEYGATE_AUTHORIZED_PARTIES' },
+  sessionSecrets: { path: ['sessionSecrets'], env: 'KEYGATE_SESSION_SECRETS' },
+  policyFile: { path: ['policyFile'], env: 'KEYGATE_POLICY' },
+  port: { path: ['port'], env: 'KEYGATE_PORT' },
+  host: { path: ['host'], env: 'KEYGATE_HOST' },
+  trustedProxies: { path: ['trustedProxies'], env: 'KEYGATE_TRUSTED_PROXIES' },
+  cookieName: { path: ['cookie', 'name'] },
+  cookieDomain: { path: ['cookie', 'domain'], env: 'KEYGATE_COOKIE_DOMAIN' },
+  cookieSecure: { path: ['cookie', 'secure'], env: 'KEYGATE_COOKIE_SECURE' },
+  cookieMaxAge: { path: ['cookie', 'maxAgeSeconds'] },
+  cookieIdleTimeout: { path: ['cookie', 'idleTimeoutSeconds'] },
+  passAccessToken: { path: ['passAccessToken'], env: 'KEYGATE_PASS_ACCESS_TOKEN' },
+  logLevel: { path: ['logLevel'], env: 'KEYGATE_LOG_LEVEL' },
+  redisUrl: { path: ['redisUrl'], env: 'KEYGATE_REDIS_URL' },
+  algorithms: { path: ['algorithms'] },
+  clockTolerance: { path: ['clockToleranceSeconds'] },
+  headerUser: { path: ['headers', 'user'] },
+  headerEmail: { path: ['headers', 'email'] },
+  headerSubject: { path: ['headers', 'subject'] },
+  headerName: { path: ['headers', 'name'] },
+  headerRoles: { path: ['headers', 'roles'] },
+  headerGroups: { path: ['headers', 'groups'] },
+  introspection: { path: ['introspection'], env: 'KEYGATE_INTROSPECTION' },
+  metricsPort: { path: ['metricsPort'], env: 'KEYGATE_METRICS_PORT' },
+  publicUrl: { path: ['publicUrl'], env: 'KEYGATE_PUBLIC_URL' },
+  allowInsecureIssuer: { path: ['allowInsecureIssuer'], env: 'KEYGATE_ALLOW_INSECURE_ISSUER' },
+  redirectHosts: { path: ['redirectHosts'], env: 'KEYGATE_REDIRECT_HOSTS' },
+} as const satisfies Record<string, KeySpec>;
+
+/** Variables that may instead be read from a file named by `<VARIABLE>_FILE` (Kubernetes secrets). */
+export const FILE_VARIABLES: readonly string[] = ['KEYGATE_CLIENT_SECRET', 'KEYGATE_SESSION_SECRETS', 'KEYGATE_REDIS_URL'];
+
+/** The variable naming the config file; read by load, not by validate. */
+export const CONFIG_VARIABLE = 'KEYGATE_CONFIG';
+
+/** The YAML mappings that hold nested keys. */
+export const SECTIONS: readonly string[] = ['cookie', 'headers'];
+
+/** Allowed YAML keys, per section (`''` = top level). */
+export function allowedKeys(section: string): string[] {
+  const out = new Set<string>();
+  for (const spec of Object.values(KEYS) as KeySpec[]) {
+    const [first, second] = spec.path;
+    if (section === '') out.add(first);
+    else if (first === section && second !== undefined) out.add(second);
+  }
+  return [...out];
+}
+
+/** Every environment variable keygate reads, including `*_FILE` variants and KEYGATE_CONFIG. */
+export function knownVariables(): string[] {
+  const vars: string[] = [CONFIG_VARIABLE];
+  for (const spec of Object.values(KEYS) as KeySpec[]) if (spec.env !== undefined) vars.push(spec.env);
+  for (const v of FILE_VARIABLES) vars.push(`${v}_FILE`);
+  return vars;
+}
