@@ -170,6 +170,31 @@ describe('RP-initiated logout', () => {
     assert.match(await response.text(), /You are logged out/);
   });
 
+  it('after the IdP session has already ended, still redirects at once (no auto-submit page)', async () => {
+    const { client, idToken } = await codeFlow(idp, 'carol', 'carol');
+    await idp.endSessions('carol');
+    const logout = new URL(`${idp.issuer}/protocol/openid-connect/logout`);
+    logout.search = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: 'http://127.0.0.1:9/bye' }).toString();
+    const response = await client.fetch(logout);
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), 'http://127.0.0.1:9/bye');
+  });
+
+  const sessionless = [
+    { name: 'a tampered id_token_hint', params: async () => ({ id_token_hint: `${(await codeFlow(idp, 'bob', 'bob')).idToken}x` }) },
+    { name: 'an unregistered post_logout_redirect_uri', params: async () => ({ client_id: 'keygate', post_logout_redirect_uri: 'https://evil.example.com/' }) },
+    { name: 'an unknown client_id', params: async () => ({ client_id: 'nobody', post_logout_redirect_uri: 'http://127.0.0.1:9/bye' }) },
+  ];
+  for (const c of sessionless) {
+    it(`without a session, refuses ${c.name} with 400`, async () => {
+      const logout = new URL(`${idp.issuer}/protocol/openid-connect/logout`);
+      logout.search = new URLSearchParams(await c.params()).toString();
+      const response = await fetch(logout, { redirect: 'manual' });
+      assert.equal(response.status, 400);
+      assert.match(await response.text(), /We are sorry/);
+    });
+  }
+
   it('refuses a post_logout_redirect_uri the client did not register', async () => {
     const { client, idToken } = await codeFlow(idp, 'bob', 'bob');
     const logout = new URL(`${idp.issuer}/protocol/openid-connect/logout`);

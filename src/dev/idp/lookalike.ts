@@ -13,6 +13,7 @@ import { assertLoopbackHost, urlHost } from './loopback.js';
 import { mintAccessToken, mintLogoutToken } from './mint.js';
 import { buildProvider, LOGIN_ACTIONS_PATH, ROUTES, type LookalikeState, type OidcProviderModule } from './provider.js';
 import { Realm } from './realm.js';
+import { handleSessionlessLogout, hasLiveSession } from './sessionless-logout.js';
 import { handleIntrospection, handleUserinfo } from './shims.js';
 import { sendJson } from './http-util.js';
 import { MemoryStore } from './store.js';
@@ -82,6 +83,7 @@ function makeHandler(state: LookalikeState, currentProvider: () => Provider): (r
     if (restPath === ROUTES.jwks) work = Promise.resolve(sendJson(res, 200, state.keys.publicJwks()));
     else if (restPath === ROUTES.introspection) work = handleIntrospection(req, res, state);
     else if (restPath === ROUTES.userinfo) work = handleUserinfo(req, res, state);
+    else if (restPath === ROUTES.end_session && !hasLiveSession(req, state)) work = handleSessionlessLogout(req, res, state);
     else if (restPath === LOGIN_ACTIONS_PATH) work = handleLoginActions(req, res, provider, state.realm);
     else {
       // Mounting under a path: oidc-provider derives its mount path from originalUrl vs url.

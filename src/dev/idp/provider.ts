@@ -9,6 +9,7 @@ import { accessTokenPayload, audienceClaim, profileClaims, serviceAccountClaims,
 import { makeLogoutSource } from './logout.js';
 import type { MintContext } from './mint.js';
 import { errorPage, loggedOutPage } from './pages.js';
+import { SESSION_COOKIE } from './sessionless-logout.js';
 import type { MemoryStore } from './store.js';
 
 /** The oidc-provider module, loaded on first start so that `keygate serve` never needs it. */
@@ -140,7 +141,7 @@ function configuration(state: LookalikeState, oidc: OidcProviderModule): Configu
     clients: clientMetadata(state),
     jwks: state.keys.privateSigningJwks(),
     cookies: {
-      names: { session: 'KEYCLOAK_SESSION', interaction: 'AUTH_SESSION_ID', resume: 'AUTH_SESSION_ID_RESUME' },
+      names: { session: SESSION_COOKIE, interaction: 'AUTH_SESSION_ID', resume: 'AUTH_SESSION_ID_RESUME' },
       long: cookieOptions,
       short: { httpOnly: true, sameSite: 'lax' },
       keys: [...state.cookieKeys],
