@@ -3,19 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-import type { Provider } from 'oidc-provider';
-
 import { DevIdpError } from './errors.js';
+import { sendJson } from './http-util.js';
 import { KeyRing } from './keys.js';
-import { handleLoginActions } from './login.js';
 import { endUserSessions } from './logout.js';
 import { assertLoopbackHost, urlHost } from './loopback.js';
 import { mintAccessToken, mintLogoutToken } from './mint.js';
-import { buildProvider, LOGIN_ACTIONS_PATH, ROUTES, type LookalikeState, type OidcProviderModule } from './provider.js';
+import { buildProvider, ROUTES, type LookalikeState, type OidcProviderModule } from './provider.js';
 import { Realm } from './realm.js';
-import { handleSessionlessLogout, hasLiveSession } from './sessionless-logout.js';
-import { handleIntrospection, handleUserinfo } from './shims.js';
-import { sendJson } from './http-util.js';
+import { makeRouter, providerHandle, type Handler, type ProviderHandle } from './router.js';
 import { MemoryStore } from './store.js';
 import { requestClientCredentials } from './token-client.js';
 import type {
@@ -43,7 +39,7 @@ function checkOptions(options: KeycloakLookalikeOptions): { host: string; port: 
   return { host, port, realm, ttl };
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
+async function listen(handler: Handler, host: string, port: number): Promise<Server> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -65,47 +61,11 @@ async function shutdown(server: Server): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-/** Routes a request: our login page and shims first, everything else to oidc-provider. */
-function makeHandler(state: LookalikeState, currentProvider: () => Provider): (req: IncomingMessage, res: ServerResponse) => void {
-  const prefix = new URL(state.issuer).pathname;
-  return (req, res) => {
-    const url = req.url ?? '/';
-    const path = url.split('?')[0] ?? '/';
-    if (path !== prefix && !path.startsWith(`${prefix}/`)) {
-      sendJson(res, 404, { error: 'Realm does not exist' });
-      return;
-    }
-    const rest = url.slice(prefix.length) || '/';
-    const restPath = rest.split('?')[0];
-    const provider = currentProvider();
-    let work: Promise<void>;
-    // The JWKS is ours: oidc-provider would refuse to hold the unused `enc` key that Keycloak publishes.
-    if (restPath === ROUTES.jwks) work = Promise.resolve(sendJson(res, 200, state.keys.publicJwks()));
-    else if (restPath === ROUTES.introspection) work = handleIntrospection(req, res, state);
-    else if (restPath === ROUTES.userinfo) work = handleUserinfo(req, res, state);
-    else if (restPath === ROUTES.end_session && !hasLiveSession(req, state)) work = handleSessionlessLogout(req, res, state);
-    else if (restPath === LOGIN_ACTIONS_PATH) work = handleLoginActions(req, res, provider, state.realm);
-    else {
-      // Mounting under a path: oidc-provider derives its mount path from originalUrl vs url.
-      Object.assign(req, { originalUrl: url });
-      req.url = rest;
-      work = Promise.resolve(provider.callback()(req, res));
-    }
-    work.catch((error: unknown) => {
-      console.error('keycloak look-alike: unexpected error', error);
-      if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
-      else res.destroy();
-    });
-  };
-}
-
 function boundPort(server: Server): number {
   const address = server.address();
   if (typeof address !== 'object' || address === null) throw new Error('invariant: a TCP server has an address');
   return address.port;
 }
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The running look-alike: owns the listener and the current provider, and implements the controls. */
 class RunningLookalike implements KeycloakLookalike {
@@ -117,7 +77,7 @@ class RunningLookalike implements KeycloakLookalike {
   readonly #oidc: OidcProviderModule;
   readonly #host: string;
   readonly #handler: Handler;
-  #provider: Provider;
+  #provider: ProviderHandle;
   #server: Server | undefined;
   #closed = false;
 
@@ -130,8 +90,8 @@ class RunningLookalike implements KeycloakLookalike {
     this.url = url;
     this.realm = state.realm.name;
     this.port = boundPort(server);
-    this.#provider = buildProvider(state, oidc);
-    this.#handler = makeHandler(state, () => this.#provider);
+    this.#provider = providerHandle(buildProvider(state, oidc));
+    this.#handler = makeRouter(state, () => this.#provider);
   }
 
   /** The listener's entry point; reads the current provider on every request. */
@@ -159,7 +119,7 @@ class RunningLookalike implements KeycloakLookalike {
   async rotateKeys(options: { readonly keepOld?: boolean } = {}): Promise<void> {
     await this.#state.keys.rotate(options.keepOld ?? false);
     // The provider's keystore is fixed at construction; sessions and grants live in the shared store.
-    this.#provider = buildProvider(this.#state, this.#oidc);
+    this.#provider = providerHandle(buildProvider(this.#state, this.#oidc));
   }
 
   currentKid(): string {
