@@ -20,7 +20,7 @@ export async function startCaddy(bin: string, keygatePort: number, appPort: numb
   const port = await freePort();
   const dir = tempDir('keygate-caddy-');
   const shipped = readFileSync(join(ROOT, 'deploy/caddy/Caddyfile'), 'utf8');
-  writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n}\n${shipped}`);
+  writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\n${shipped}`);
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, SITE_ADDRESS: `http://127.0.0.1:${port}`, KEYGATE_ADDRESS: `127.0.0.1:${keygatePort}`, APP_ADDRESS: `127.0.0.1:${appPort}` };
   const proc = startProcess(bin, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { env, cwd: dir });
   const url = `http://127.0.0.1:${port}`;
