@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { isAuthError } from '../../src/errors.js';
+import { JwksCache } from '../../src/identity/jwks.js';
+
+const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' };
+
+function harness(answer: () => Response | Promise<Response>) {
+  let clock = 1_000_000;
+  let fetches = 0;
+  const cache = new JwksCache({
+    jwksUri: 'http://idp.test/certs',
+    algorithms: ['RS256'],
+    now: () => clock,
+    cooldownMs: 10_000,
+    fetch: (async () => {
+      fetches++;
+      return answer();
+    }) as typeof fetch,
+  });
+  return { cache, tick: (ms: number) => { clock += ms; }, fetches: () => fetches };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return isAuthError(err) ? err.code : String(err);
+  }
+}
+
+describe('JWKS refetch on unknown kid', () => {
+  it('refetches at most once per cooldown, however many unknown kids arrive', async () => {
+    const h = harness(() => Response.json({ keys: [jwk] }));
+    assert.equal(await h.cache.refresh(), true);
+    h.tick(20_000);
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'x1' })), 'ERR_TOKEN_INVALID');
+    for (let i = 0; i < 20; i++) assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: `y${i}` })), 'ERR_TOKEN_INVALID');
+    assert.equal(h.fetches(), 2, 'initial fetch + one refetch');
+    h.tick(10_000);
+    await code(h.cache.resolve({ alg: 'RS256', kid: 'z' }));
+    assert.equal(h.fetches(), 3, 'one more after the cooldown');
+  });
+  it('a disallowed alg never triggers a refetch', async () => {
+    const h = harness(() => Response.json({ keys: [jwk] }));
+    await h.cache.refresh();
+    h.tick(60_000);
+    assert.equal(await code(h.cache.resolve({ alg: 'HS256', kid: 'k1' })), 'ERR_TOKEN_INVALID');
+    assert.equal(h.fetches(), 1);
+  });
+  it('a known kid resolves without fetching, even when the IdP is down', async () => {
+    let up = true;
+    const h = harness(() => (up ? Response.json({ keys: [jwk] }) : Promise.reject(new TypeError('fetch failed'))));
+    await h.cache.refresh();
+    up = false;
+    h.tick(60_000);
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' })), 'resolved');
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'new' })), 'ERR_IDP_UNAVAILABLE', 'cannot tell an unknown kid from a new key while down');
+  });
+  it('cold cache and IdP down: unavailable, retried at most once a second', async () => {
+    const h = harness(() => Promise.reject(new TypeError('fetch failed')));
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' })), 'ERR_IDP_UNAVAILABLE');
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' })), 'ERR_IDP_UNAVAILABLE');
+    assert.equal(h.fetches(), 1);
+    h.tick(1000);
+    await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' }));
+    assert.equal(h.fetches(), 2);
+  });
+  it('a key published for another alg is refused', async () => {
+    const h = harness(() => Response.json({ keys: [{ ...jwk, alg: 'PS256' }] }));
+    await h.cache.refresh();
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' })), 'ERR_TOKEN_INVALID');
+  });
+});
