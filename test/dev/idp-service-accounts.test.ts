@@ -10,7 +10,10 @@ import { basic, decodeJwt, stringField, tokenRequest } from './helpers.js';
 let idp: KeycloakLookalike;
 
 before(async () => {
-  idp = await startTestIdp({ audience: ['prefect'] });
+  idp = await startTestIdp({
+    audience: ['prefect'],
+    extraClients: [{ clientId: 'deployer', secret: 'deployer-secret', serviceAccountRoles: { clientRoles: { prefect: ['operator'] } } }],
+  });
 });
 after(async () => {
   await idp.close();
@@ -58,6 +61,13 @@ describe('client_credentials gives a Keycloak-shaped service-account token', () 
     const { payload } = await jwtVerify(token, createLocalJWKSet(idp.publicJwks()), { issuer: idp.issuer });
     assert.equal(payload.preferred_username, 'service-account-ci-reader');
     assert.deepEqual(payload.realm_access, { roles: ['viewer'] });
+  });
+
+  it('service-account client roles land in resource_access', async () => {
+    const { payload } = decodeJwt(await idp.clientCredentialsToken('deployer', 'deployer-secret'));
+    assert.deepEqual(payload.resource_access, { prefect: { roles: ['operator'] } });
+    assert.equal(payload.realm_access, undefined, 'no realm roles, no realm_access (as Keycloak)');
+    assert.equal(payload.preferred_username, 'service-account-deployer');
   });
 
   it('a wrong secret is invalid_client, for both methods', async () => {
