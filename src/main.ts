@@ -12,6 +12,7 @@ import type { Identity } from './identity/types.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { decide, matchRule } from './policy/evaluate.js';
 import type { Target } from './policy/types.js';
+import type { CompiledPolicy } from './policy/compile.js';
 import { PolicyStore, readPolicyFile } from './service/policy-store.js';
 import { AuthError } from './errors.js';
 import { createLogger, type Logger } from './util/log.js';
@@ -42,6 +43,8 @@ export interface SessionModule {
 /** What the session layer gets from the composition root. */
 export interface SessionContext {
   readonly config: Config;
+  /** The policy in force (its hosts bound redirect targets). */
+  readonly policy: () => CompiledPolicy;
   readonly keycloak: Keycloak;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -70,7 +73,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   if (opts.watchPolicy !== false) policy.watch();
   const keycloak = new Keycloak(config, log, metrics, opts.keycloak);
   await keycloak.start();
-  const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log }) : undefined;
+  const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log, policy: () => policy.current }) : undefined;
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
     return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity) };

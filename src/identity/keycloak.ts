@@ -21,7 +21,10 @@ export interface KeycloakOptions {
 
 /** Keycloak as keygate sees it: discovery is retried in the background until it succeeds, so the service starts even while Keycloak is down. */
 export class Keycloak {
+  /** Verifies bearer tokens against `audiences` / `authorizedParties`. */
   readonly verifier: TokenVerifier;
+  /** Verifies access tokens that keygate itself obtained for sessions: `azp` must be keygate's own client. */
+  readonly sessionVerifier: TokenVerifier;
   readonly #config: Config;
   readonly #opts: KeycloakOptions;
   readonly #log: Logger;
@@ -46,6 +49,18 @@ export class Keycloak {
       ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}),
       onResult: (result, via) => metrics.tokenVerifications.labels(via, result).inc(),
     });
+    this.sessionVerifier = new TokenVerifier({
+      checks: { issuer: config.issuer, algorithms: config.algorithms, audiences: [], authorizedParties: [config.clientId], clockToleranceSeconds: config.clockToleranceSeconds },
+      jwks: () => this.#jwks,
+      now,
+      cacheSize: 1000,
+      onResult: (result) => metrics.tokenVerifications.labels('session', result).inc(),
+    });
+  }
+
+  /** The JWKS cache once discovery succeeded (back-channel logout tokens are verified with it). */
+  get jwks(): JwksCache | undefined {
+    return this.#jwks;
   }
 
   /** openid-client configuration once discovery succeeded (login flow needs it). */

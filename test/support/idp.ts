@@ -1,5 +1,6 @@
 /** Test fixtures around the Keycloak look-alike: the realm, a cookie-keeping HTTP client, a browserless login. */
 
+import { rawFetch } from './raw-fetch.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 import {
@@ -65,7 +66,7 @@ export class CookieClient {
     const headers = new Headers(init.headers);
     const cookie = this.cookieHeader(target);
     if (cookie !== '') headers.set('cookie', cookie);
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    const response = await rawFetch(target, { ...init, headers });
     this.#store(target, response.headers.getSetCookie());
     return response;
   }
