@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { isAuthError } from '../errors.js';
 import { startService } from '../main.js';
+import { createSessionModule } from '../session/module.js';
 import { formatProblem } from '../util/problems.js';
 import type { CliIo } from './io.js';
 
@@ -18,7 +19,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   let service;
   try {
-    service = await startService(loaded.value);
+    service = await startService(loaded.value, { sessions: createSessionModule });
   } catch (err) {
     if (isAuthError(err)) io.stderr(`keygate: ${err.message}\n${err.detail ?? ''}\n`);
     else io.stderr(`keygate: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,0 +1,118 @@
+/**
+ * `keygate dev` (`npm start`): the local demo on loopback — the embedded Keycloak-compatible dev IdP (realm `demo`),
+ * a demo app that shows the headers it received, a gateway that applies forward-auth the Traefik way, and keygate
+ * with examples/demo/policy.yaml. The dev IdP refuses any address but loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { validateConfig } from '../config/validate.js';
+import { startGateway } from '../dev/gateway.js';
+import { startDemoApp } from '../dev/demo-app.js';
+import { startService } from '../main.js';
+import { createSessionModule } from '../session/module.js';
+import { formatProblem } from '../util/problems.js';
+import type { CliIo } from './io.js';
+
+const DEMO_POLICY = fileURLToPath(new URL('../../../examples/demo/policy.yaml', import.meta.url));
+const HEADERS = ['X-Auth-User', 'X-Auth-Email', 'X-Auth-Subject', 'X-Auth-Name', 'X-Auth-Roles', 'X-Auth-Groups'];
+
+/** The demo's ports (0 = any free port). */
+interface Ports { gateway: number; idp: number; keygate: number; app: number }
+
+function usage(io: CliIo, msg: string): number {
+  io.stderr(`keygate dev: ${msg}\nusage: keygate dev [--host 127.0.0.1] [--gateway-port 8080] [--idp-port 8180] [--keygate-port 4181] [--app-port 8081] [--policy FILE]\n`);
+  return 2;
+}
+
+/** Runs the demo until SIGINT/SIGTERM. */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, options: {
+      host: { type: 'string', default: '127.0.0.1' }, policy: { type: 'string', default: DEMO_POLICY },
+      'gateway-port': { type: 'string', default: '8080' }, 'idp-port': { type: 'string', default: '8180' },
+      'keygate-port': { type: 'string', default: '4181' }, 'app-port': { type: 'string', default: '8081' },
+    } }));
+  } catch (err) {
+    return usage(io, err instanceof Error ? err.message : String(err));
+  }
+  const ports: Ports = { gateway: Number(values['gateway-port']), idp: Number(values['idp-port']), keygate: Number(values['keygate-port']), app: Number(values['app-port']) };
+  if (Object.values(ports).some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return usage(io, 'ports must be integers 0-65535');
+  let idpModule: typeof import('../dev/idp/index.js');
+  try {
+    idpModule = await import('../dev/idp/index.js');
+  } catch {
+    io.stderr('keygate dev: the dev identity provider needs the development dependencies (oidc-provider); run `npm install` in a clone of keygate. It is never part of a production install.\n');
+    return 1;
+  }
+  if (!idpModule.isLoopbackHost(values.host)) {
+    io.stderr(`keygate dev: refusing to bind to ${values.host}: the dev identity provider is for local use only and binds to loopback (127.0.0.1, ::1, localhost) only.\n`);
+    return 1;
+  }
+  return runDemo(io, idpModule, values.host, values.policy, ports);
+}
+
+async function runDemo(io: CliIo, idpModule: typeof import('../dev/idp/index.js'), host: string, policyFile: string, ports: Ports): Promise<number> {
+  const idp = await idpModule.startKeycloakLookalike({
+    host, port: ports.idp, realm: 'demo', users: idpModule.DEMO_USERS,
+    clients: [idpModule.demoKeygateClient(), idpModule.DEMO_CI_RUNNER, idpModule.DEMO_CI_READER],
+  });
+  const app = await startDemoApp(host, ports.app);
+  const env: Record<string, string> = {
+    KEYGATE_ISSUER: idp.issuer, KEYGATE_CLIENT_ID: 'keygate', KEYGATE_CLIENT_SECRET: 'keygate-secret',
+    KEYGATE_AUDIENCES: 'keygate', KEYGATE_AUTHORIZED_PARTIES: 'keygate,ci-runner,ci-reader',
+    KEYGATE_SESSION_SECRETS: randomBytes(32).toString('base64url'), KEYGATE_POLICY: policyFile,
+    KEYGATE_PORT: String(ports.keygate === 0 ? 4181 : ports.keygate), KEYGATE_HOST: host, KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32,::1/128',
+    KEYGATE_COOKIE_SECURE: 'false', KEYGATE_ALLOW_INSECURE_ISSUER: 'true', KEYGATE_REDIRECT_HOSTS: `${host},localhost`,
+    KEYGATE_LOG_LEVEL: process.env['KEYGATE_LOG_LEVEL'] ?? 'warn',
+  };
+  const checked = validateConfig({ env, readFile: (p) => readFileSync(p, 'utf8') });
+  if (checked.value === undefined) {
+    for (const e of checked.errors) io.stderr(`${formatProblem(e)}\n`);
+    await idp.close();
+    await app.close();
+    return 1;
+  }
+  const config = ports.keygate === 0 ? { ...checked.value, port: 0 } : checked.value;
+  const service = await startService(config, { sessions: createSessionModule });
+  const gateway = await startGateway({ host, port: ports.gateway, authUrl: `${service.url}/auth`, upstream: app.url, authResponseHeaders: HEADERS });
+  io.stdout(banner(gateway.url, idp.issuer, service.url));
+  return new Promise<number>((resolve) => {
+    const stop = (): void => {
+      void (async () => {
+        await gateway.close();
+        await service.close();
+        await app.close();
+        await idp.close();
+        resolve(0);
+      })();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function banner(gateway: string, issuer: string, keygate: string): string {
+  const token = `${issuer}/protocol/openid-connect/token`;
+  return `
+keygate dev: local demo (loopback only; the dev identity provider is not for production)
+
+  Open in a browser:   ${gateway}/
+  Sign in as           alice/alice (viewer), bob/bob (engineer), carol/carol (admin)
+  Identity provider:   ${issuer}
+  keygate:             ${keygate}   (metrics: ${keygate}/metrics)
+
+Try the API with the ci-reader service account (realm role viewer):
+  $ TOKEN=$(curl -s -u ci-reader:ci-reader-secret -d grant_type=client_credentials ${token} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+  $ curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $TOKEN" ${gateway}/api/flows
+  200
+  $ curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $TOKEN" -X POST ${gateway}/api/flows
+  403
+  $ curl -s -o /dev/null -w '%{http_code}\\n' ${gateway}/api/flows
+  401
+
+Press Ctrl-C to stop.
+`;
+}
