@@ -1,0 +1,34 @@
+/** Loads a policy from YAML text: parse, validate, compile, and warn about shadowed rules. Never throws. */
+import type { Problem, Validated } from '../util/problems.js';
+import { parseYamlSource } from '../util/yaml-source.js';
+import type { CompiledPolicy } from './compiled.js';
+import { compilePolicy } from './compile.js';
+import { findShadowed } from './shadow.js';
+import { validatePolicy } from './validate.js';
+import { collector, warn } from './validate-helpers.js';
+
+/** Parses, validates and compiles policy `text` (named `file` in problems); a value only without errors. */
+export function loadPolicy(text: string, file: string): Validated<CompiledPolicy> {
+  try {
+    const src = parseYamlSource(text, file);
+    if (src.errors.length > 0) return { errors: src.errors, warnings: [] };
+    const c = collector(src);
+    const spec = validatePolicy(c);
+    if (spec === undefined || c.errors.length > 0) return { errors: c.errors, warnings: c.warnings };
+    const policy = compilePolicy(spec);
+    for (const { rule, by } of findShadowed(policy.rules, policy.index)) {
+      const label = `rules[${rule.index}] ${JSON.stringify(rule.name)}`;
+      const message = `never matches: rules[${by.index}] ${JSON.stringify(by.name)} comes first and matches all of its hosts, methods and paths`;
+      warn(c, ['rules', rule.index], label, message);
+    }
+    return { value: policy, errors: [], warnings: c.warnings };
+  } catch (err) {
+    // Invariant: an unexpected failure yields no policy (the caller keeps the old one or refuses to start).
+    const problem: Problem = {
+      source: { kind: 'file', file, line: 1, column: 1 },
+      path: '',
+      message: `internal error while loading the policy: ${err instanceof Error ? err.message : String(err)}`,
+    };
+    return { errors: [problem], warnings: [] };
+  }
+}

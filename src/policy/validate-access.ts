@@ -1,0 +1,122 @@
+/** Validation of a rule's `allow` / `deny` (DESIGN §5), including role/group templates and their captures. */
+import { describe } from '../util/problems.js';
+import { CONDITION_KEYS, type Access, type ConditionBlock, type ConditionKey } from './compiled.js';
+import { parseTemplate, type Template } from './template.js';
+import { checkKeys, fail, isRecord, stringList, type Collector, type DocPath } from './validate-helpers.js';
+
+/** What the template check needs to know about the rule's path captures. */
+export interface CaptureScope {
+  /** Names captured by every path pattern of the rule; undefined when the rule has no paths. */
+  readonly captured: readonly string[] | undefined;
+}
+
+const ALLOW_SHAPES = 'public, authenticated, a condition block or a list of condition blocks';
+
+/** Validates `allow` and `deny` of rule `raw` at `path`; returns its Access, or undefined after reporting. */
+export function validateAccess(c: Collector, raw: Record<string, unknown>, path: DocPath, label: string, scope: CaptureScope): Access | undefined {
+  const hasAllow = 'allow' in raw;
+  const hasDeny = 'deny' in raw;
+  if (hasAllow && hasDeny) {
+    fail(c, [...path, 'deny'], label, 'a rule has either allow or deny, not both', true);
+    return undefined;
+  }
+  if (!hasAllow && !hasDeny) {
+    fail(c, path, label, `needs allow (${ALLOW_SHAPES}) or deny: true`);
+    return undefined;
+  }
+  if (hasDeny) {
+    if (raw['deny'] === true) return { kind: 'deny' };
+    fail(c, [...path, 'deny'], label, `deny must be true (omit it and use allow otherwise), got ${describe(raw['deny'])}`);
+    return undefined;
+  }
+  return validateAllow(c, raw['allow'], [...path, 'allow'], label, scope);
+}
+
+function validateAllow(c: Collector, value: unknown, path: DocPath, label: string, scope: CaptureScope): Access | undefined {
+  if (value === 'public' || value === 'authenticated') return { kind: value };
+  if (isRecord(value)) {
+    const block = validateBlock(c, value, path, label, 'allow', scope);
+    return block === undefined ? undefined : { kind: 'conditions', blocks: [block] };
+  }
+  if (!Array.isArray(value)) {
+    fail(c, path, label, `allow must be ${ALLOW_SHAPES}, got ${describe(value)}`);
+    return undefined;
+  }
+  if (value.length === 0) {
+    fail(c, path, label, 'allow must not be an empty list (list at least one condition block)');
+    return undefined;
+  }
+  const blocks: ConditionBlock[] = [];
+  value.forEach((item: unknown, i) => {
+    const where = `allow[${i}]`;
+    if (!isRecord(item)) {
+      fail(c, [...path, i], label, `${where} must be a condition block (${CONDITION_KEYS.join(', ')}), got ${describe(item)}`);
+      return;
+    }
+    const block = validateBlock(c, item, [...path, i], label, where, scope);
+    if (block !== undefined) blocks.push(block);
+  });
+  return blocks.length === value.length ? { kind: 'conditions', blocks } : undefined;
+}
+
+function validateBlock(c: Collector, obj: Record<string, unknown>, path: DocPath, label: string, where: string, scope: CaptureScope): ConditionBlock | undefined {
+  const before = c.errors.length;
+  checkKeys(c, obj, path, label, CONDITION_KEYS, ` in ${where}`);
+  if (!CONDITION_KEYS.some((k) => k in obj)) {
+    fail(c, path, label, `${where} must have at least one of ${CONDITION_KEYS.join(', ')}`);
+    return undefined;
+  }
+  const templates = (key: ConditionKey, group: boolean): Template[] | undefined =>
+    key in obj ? validateTemplates(c, obj[key], [...path, key], label, `${where}.${key}`, group, scope) : undefined;
+  const plain = (key: ConditionKey, what: string): string[] | undefined =>
+    key in obj ? stringList(c, obj[key], [...path, key], label, `${where}.${key}`, what) : undefined;
+  const block: ConditionBlock = {
+    anyRole: templates('anyRole', false),
+    allRoles: templates('allRoles', false),
+    anyGroup: templates('anyGroup', true),
+    users: plain('users', 'user names'),
+    scopes: validateScopes(c, plain('scopes', 'scope names'), [...path, 'scopes'], label, `${where}.scopes`),
+  };
+  return c.errors.length === before ? block : undefined;
+}
+
+function validateScopes(c: Collector, scopes: string[] | undefined, path: DocPath, label: string, field: string): string[] | undefined {
+  scopes?.forEach((s, i) => {
+    if (/\s/.test(s)) fail(c, [...path, i], label, `${field} must be single scope names without spaces, got ${describe(s)}`);
+  });
+  return scopes;
+}
+
+function validateTemplates(c: Collector, value: unknown, path: DocPath, label: string, field: string, group: boolean, scope: CaptureScope): Template[] | undefined {
+  const what = group ? 'group paths' : 'role names';
+  const items = stringList(c, value, path, label, field, what);
+  if (items === undefined) return undefined;
+  const out: Template[] = [];
+  items.forEach((item, i) => {
+    const at = [...path, i];
+    if (group && !/^\/[^/]/.test(item)) {
+      fail(c, at, label, `${field} must be group paths starting with "/" (e.g. "/platform/admins"), got ${describe(item)}`);
+      return;
+    }
+    if (group && (item.endsWith('/') || item.includes('//'))) {
+      fail(c, at, label, `${field} must be group paths without empty segments or a trailing "/", got ${describe(item)}`);
+      return;
+    }
+    const parsed = parseTemplate(item);
+    if (!parsed.ok) {
+      fail(c, at, label, `${field} ${parsed.message}`);
+      return;
+    }
+    const missing = parsed.template.vars.filter((v) => !(scope.captured ?? []).includes(v));
+    for (const v of missing) fail(c, at, label, uncapturedMessage(field, item, v, scope));
+    if (missing.length === 0) out.push(parsed.template);
+  });
+  return out.length === items.length ? out : undefined;
+}
+
+function uncapturedMessage(field: string, item: string, name: string, scope: CaptureScope): string {
+  const head = `${field} uses {${name}} in ${JSON.stringify(item)}, but`;
+  if (scope.captured === undefined) return `${head} the rule has no paths, so nothing is captured`;
+  const have = scope.captured.length === 0 ? 'none' : scope.captured.map((n) => `{${n}}`).join(', ');
+  return `${head} {${name}} is not captured by every path pattern of the rule (captured by all: ${have})`;
+}
