@@ -1,0 +1,138 @@
+/** Shared helpers for the deployment-file tests: paths, YAML documents, the vendored schemas, keygate's header set. */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { Ajv, type AnySchema, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
+
+/** Repository root (tests run from dist/test/deploy). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Vendored third-party schemas: `shared/` sits beside the checkout in CI and on dev machines; never copied in. */
+export const SCHEMA_DIR = join(ROOT, '..', 'shared', 'schemas');
+
+/** The identity headers keygate sends on 200, from the config defaults (DESIGN.md §6), in their documented order. */
+export const KEYGATE_HEADERS: readonly string[] = Object.values(DEFAULT_HEADERS);
+
+/** A plain mapping (not null, not a list). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `value` as a mapping, or an assertion failure naming `what`. */
+export function record(value: unknown, what: string): Record<string, unknown> {
+  assert.ok(isRecord(value), `${what} must be a mapping`);
+  return value;
+}
+
+/** `value` as a list, or an assertion failure naming `what`. */
+export function list(value: unknown, what: string): unknown[] {
+  assert.ok(Array.isArray(value), `${what} must be a list`);
+  return value;
+}
+
+/** `value` as a string, or an assertion failure naming `what`. */
+export function str(value: unknown, what: string): string {
+  assert.equal(typeof value, 'string', `${what} must be a string`);
+  return String(value);
+}
+
+/** Repository-relative path, for test names and messages. */
+export function rel(file: string): string {
+  return relative(ROOT, file);
+}
+
+/** Every file below `dir` (repository-relative) whose name ends with one of `suffixes`, sorted. */
+export function filesUnder(dir: string, suffixes: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (suffixes.some((s) => name.endsWith(s))) out.push(p);
+    }
+  };
+  walk(join(ROOT, dir));
+  return out.sort();
+}
+
+/** One YAML document of a file, with its position in the file. */
+export interface YamlDoc {
+  readonly file: string;
+  readonly index: number;
+  readonly value: unknown;
+}
+
+/**
+ * Every non-empty document of a YAML file. Each must read the same in YAML 1.1 (kubectl, docker-compose) and
+ * YAML 1.2 (this package's default): `on`, `0440` or `1:30` unquoted would mean different things to different tools.
+ */
+export function yamlDocuments(file: string): YamlDoc[] {
+  const text = readFileSync(file, 'utf8');
+  const read = (version: '1.1' | '1.2'): unknown[] =>
+    parseAllDocuments(text, { version }).map((doc, i) => {
+      assert.deepEqual(doc.errors.map((e) => e.message), [], `${rel(file)} document ${i + 1} (YAML ${version})`);
+      return doc.toJS() as unknown;
+    });
+  const v12 = read('1.2');
+  assert.deepEqual(read('1.1'), v12, `${rel(file)} reads differently in YAML 1.1 and 1.2: quote the ambiguous scalars`);
+  return v12.flatMap((value, index) => (value === null || value === undefined ? [] : [{ file, index, value }]));
+}
+
+/** The only YAML document of a file. */
+export function yamlDocument(file: string): unknown {
+  const docs = yamlDocuments(join(ROOT, file));
+  assert.equal(docs.length, 1, `${file} must hold exactly one YAML document`);
+  return docs[0]?.value;
+}
+
+/**
+ * Reads a vendored schema. A missing file skips the calling test with a loud banner on stderr, and fails it when
+ * E2E_REQUIRED=1 (CI), so a checkout without shared/ can never pass silently.
+ */
+export function requireSchema(t: TestContext, name: string): unknown {
+  const file = join(SCHEMA_DIR, name);
+  if (existsSync(file)) return name.endsWith('.json') ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : readFileSync(file, 'utf8');
+  const msg = `schema ${file} is missing (shared/schemas/ must sit beside the checkout); this validation cannot run`;
+  if (process.env['E2E_REQUIRED'] === '1') throw new Error(`E2E_REQUIRED=1: ${msg}`);
+  process.stderr.write(`\n!!!!!!!! SKIPPED: ${msg} !!!!!!!!\n\n`);
+  t.skip(`SKIPPED: ${msg}`);
+  return undefined;
+}
+
+/** Formats Ajv errors one per line, with the failing path and the offending parameters. */
+export function ajvErrors(errors: readonly ErrorObject[] | null | undefined): string {
+  return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`).join('\n');
+}
+
+const compiled = new Map<string, ValidateFunction>();
+
+/**
+ * Compiles a draft-07 SchemaStore schema once per name. Strict mode: these schemas compile cleanly under it, so a
+ * schema update that Ajv would silently misread fails here instead.
+ */
+export function draft07Validator(name: string, schema: unknown, options: Options = {}): ValidateFunction {
+  const key = `${name}\u0000${JSON.stringify(options)}`;
+  let v = compiled.get(key);
+  if (v === undefined) {
+    v = new Ajv({ strict: true, allErrors: true, ...options }).compile(schema as AnySchema);
+    compiled.set(key, v);
+  }
+  return v;
+}
+
+/** Asserts `value` is valid for `validate`, listing every schema error. */
+export function assertValid(validate: ValidateFunction, value: unknown, what: string): void {
+  const ok = validate(value);
+  assert.ok(ok, `${what} does not match its schema:\n${ajvErrors(validate.errors)}`);
+}
+
+/** Asserts two header lists are the same set, case-insensitively (HTTP header names), without duplicates. */
+export function assertHeaderSet(actual: readonly string[], what: string): void {
+  const norm = (hs: readonly string[]): string[] => hs.map((h) => h.trim().toLowerCase()).sort();
+  assert.equal(new Set(norm(actual)).size, actual.length, `${what} lists a header twice: ${actual.join(', ')}`);
+  assert.deepEqual(norm(actual), norm(KEYGATE_HEADERS), `${what} must list exactly the headers keygate sends (${KEYGATE_HEADERS.join(', ')})`);
+}
