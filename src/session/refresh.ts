@@ -70,7 +70,8 @@ export class SessionReader {
     if (p === undefined) {
       p = this.#doRefresh(data, data.rt);
       // Keep the outcome briefly: requests still carrying the old cookie reuse it instead of replaying the refresh token.
-      this.#refreshes.set(key, p, now + 30_000);
+      // While revocations may be incomplete, reuse it for 5 s only: that bounds how long an ended session can linger.
+      this.#refreshes.set(key, p, now + (this.#deps.revocations.healthy ? 30_000 : 5_000));
       p.catch(() => this.#refreshes.set(key, p as Promise<SessionData | 'ended'>, 0));
     }
     return p;

@@ -36,7 +36,8 @@ export class MemoryRevocationStore implements RevocationStore {
     this.#sweep();
     const key = `${kind}:${value}`;
     const prev = this.#entries.get(key);
-    this.#entries.set(key, { at: Math.max(at, prev?.at ?? 0), expiresAt: at + ttlSeconds * 1000 });
+    // Never shorten an existing revocation: keep the latest time and the furthest expiry.
+    this.#entries.set(key, { at: Math.max(at, prev?.at ?? 0), expiresAt: Math.max(at + ttlSeconds * 1000, prev?.expiresAt ?? 0) });
   }
 
   /** A sid revocation ends that session; a sub revocation ends that user's sessions created at or before it. */
