@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { all, at, find, isKustomization, KUBE_DIR, kubeFiles, manifests, records, selects, type Manifest } from './kube-manifests.js';
 import { crdValidators, validateCustomResource, validateManifest } from './kube-schemas.js';
-import { assertHeaderSet, assertValid, draft07Validator, list, record, rel, requireSchema, str, yamlDocument, yamlDocuments } from './support.js';
+import { assertHeaderSet, assertSessionCookies, assertValid, draft07Validator, list, record, rel, requireSchema, str, yamlDocument, yamlDocuments } from './support.js';
 
 const NS = 'keygate';
 const HOST = 'prefect.example.com';
@@ -147,10 +147,11 @@ describe('kubernetes: the keygate Deployment', () => {
 });
 
 describe('kubernetes: proxies in front of keygate', () => {
-  it('the Traefik Middleware calls /auth on the keygate Service and copies exactly the headers keygate sends', () => {
+  it('the Traefik Middleware calls /auth on the keygate Service and copies exactly the headers keygate sends, and passes renewed session cookies', () => {
     const fa = record(at(keygateMiddleware().body, 'spec', 'forwardAuth'), 'forwardAuth');
     assert.equal(fa['address'], keygateUrl('/auth'));
     assertHeaderSet(list(fa['authResponseHeaders'], 'authResponseHeaders').map((h) => str(h, 'header')), 'Middleware keygate');
+    assertSessionCookies(list(fa['addAuthCookiesToResponse'], 'addAuthCookiesToResponse').map((c) => str(c, 'cookie')), 'Middleware keygate');
   });
 
   it('the IngressRoute sends the UI and /api through keygate and nothing else', () => {
@@ -173,10 +174,11 @@ describe('kubernetes: proxies in front of keygate', () => {
     const a = record(at(app.body, 'metadata', 'annotations'), 'annotations');
     assert.equal(a['nginx.ingress.kubernetes.io/auth-url'], keygateUrl('/auth/nginx'));
     assertHeaderSet(str(a['nginx.ingress.kubernetes.io/auth-response-headers'], 'auth-response-headers').split(','), 'auth-response-headers');
+    // As ingress-nginx fills the variables in for https://prefect.example.com/api/flows?x=1 ($escaped_request_uri
+    // is the escaped path and query); keygate resolves a path rd against the host the sign-in request came to.
     const signin = new URL(str(a['nginx.ingress.kubernetes.io/auth-signin'], 'auth-signin').replaceAll('$host', HOST).replaceAll('$escaped_request_uri', '%2Fapi%2Fflows%3Fx%3D1'));
     assert.equal(`${signin.origin}${signin.pathname}`, `https://${HOST}/_keygate/start`);
-    // keygate accepts only absolute return URLs on a protected host (DESIGN.md §3).
-    assert.equal(signin.searchParams.get('rd'), `https://${HOST}/api/flows?x=1`);
+    assert.equal(new URL(signin.searchParams.get('rd') ?? '', signin.origin).href, `https://${HOST}/api/flows?x=1`);
   });
 
   it('a second ingress-nginx Ingress serves /_keygate/ on the same host from keygate, without auth', () => {

@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test';
 import { Ajv, type AnySchema, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
+import { validateConfig } from '../../src/config/validate.js';
 
 /** Repository root (tests run from dist/test/deploy). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -135,4 +136,29 @@ export function assertHeaderSet(actual: readonly string[], what: string): void {
   const norm = (hs: readonly string[]): string[] => hs.map((h) => h.trim().toLowerCase()).sort();
   assert.equal(new Set(norm(actual)).size, actual.length, `${what} lists a header twice: ${actual.join(', ')}`);
   assert.deepEqual(norm(actual), norm(KEYGATE_HEADERS), `${what} must list exactly the headers keygate sends (${KEYGATE_HEADERS.join(', ')})`);
+}
+
+/** The session cookie's name when none is configured, as validateConfig fills it in. */
+export function defaultCookieName(): string {
+  const env = {
+    KEYGATE_ISSUER: 'https://keycloak.example.com/realms/acme',
+    KEYGATE_CLIENT_ID: 'keygate',
+    KEYGATE_CLIENT_SECRET: 'secret',
+    KEYGATE_AUTHORIZED_PARTIES: 'keygate',
+    KEYGATE_SESSION_SECRETS: 'a-session-secret-of-at-least-32-bytes',
+    KEYGATE_POLICY: '/etc/keygate/policy.yaml',
+  };
+  const r = validateConfig({ env, readFile: (path) => { throw new Error(`unexpected read of ${path}`); } });
+  assert.ok(r.value !== undefined, r.errors.map((e) => e.message).join('\n'));
+  return r.value.cookie.name;
+}
+
+/**
+ * Asserts a proxy passes renewed session cookies: the session cookie and its chunks (`keygate`, `keygate.1`, …,
+ * consecutive, at least one chunk), since Traefik drops a Set-Cookie from a 200 auth answer unless listed.
+ */
+export function assertSessionCookies(cookies: readonly string[], what: string): void {
+  const name = defaultCookieName();
+  assert.ok(cookies.length >= 2, `${what} must list ${name} and its chunks ${name}.1, …`);
+  assert.deepEqual(cookies, cookies.map((_, i) => (i === 0 ? name : `${name}.${i}`)), `${what}: ${name}, then ${name}.1, ${name}.2 … in order`);
 }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { requireBinary } from '../support/proc.js';
-import { assertHeaderSet, assertValid, draft07Validator, isRecord, list, record, rel, requireSchema, ROOT, str, yamlDocument } from './support.js';
+import { assertHeaderSet, assertSessionCookies, assertValid, draft07Validator, isRecord, list, record, rel, requireSchema, ROOT, str, yamlDocument } from './support.js';
 import { flagEntries, labelMap, labelsToDynamic, nestFlatKeys } from './traefik-keys.js';
 
 const STATIC_SCHEMA = 'traefik-v3.json';
@@ -113,7 +113,7 @@ describe('traefik: published schemas', () => {
 });
 
 describe('traefik: keygate in front of the app', () => {
-  it('every forwardAuth middleware asks /auth and copies exactly the headers keygate sends', (t) => {
+  it('every forwardAuth middleware asks /auth, copies exactly the headers keygate sends, and passes renewed session cookies', (t) => {
     for (const s of setups(t) ?? []) {
       const middlewares = Object.entries(section(s.dynamic, 'http', 'middlewares'));
       const auth = middlewares.filter(([, m]) => isRecord(m) && isRecord(m['forwardAuth']));
@@ -122,6 +122,7 @@ describe('traefik: keygate in front of the app', () => {
         const fa = section(record(m, name), 'forwardAuth');
         assert.equal(new URL(str(fa['address'], `${name}.address`)).pathname, '/auth', `${s.name}: ${name} must call keygate's /auth (Traefik sets X-Forwarded-*)`);
         assertHeaderSet(list(fa['authResponseHeaders'], `${name}.authResponseHeaders`).map((h) => str(h, 'header')), `${s.name}: ${name}.authResponseHeaders`);
+        assertSessionCookies(list(fa['addAuthCookiesToResponse'], `${name}.addAuthCookiesToResponse`).map((c) => str(c, 'cookie')), `${s.name}: ${name}.addAuthCookiesToResponse`);
       }
     }
   });
