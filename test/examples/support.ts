@@ -1,0 +1,148 @@
+/** Shared helpers for the example tests: the three examples, their files, route tables and identities. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { Identity } from '../../src/identity/types.js';
+import { loadPolicy, type CompiledPolicy } from '../../src/policy/index.js';
+import { formatProblem } from '../../src/util/problems.js';
+
+/** Repository root (tests run from dist/test/examples). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** One shipped example: its directory under examples/, the host its policy protects, its namespaces. */
+export interface Example {
+  readonly name: string;
+  readonly dir: string;
+  readonly host: string;
+  /** Namespaces the example's `{namespace}` roles are expanded with; empty when it has none. */
+  readonly namespaces: readonly string[];
+  /** The environment variables its compose file refuses to start without. */
+  readonly requiredEnv: readonly string[];
+}
+
+/** The three examples of issue #6. */
+export const EXAMPLES: readonly Example[] = [
+  {
+    name: 'prefect',
+    dir: join(ROOT, 'examples', 'prefect'),
+    host: 'prefect.example.com',
+    namespaces: [],
+    requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS', 'PREFECT_DB_PASSWORD'],
+  },
+  {
+    name: 'argo-workflows',
+    dir: join(ROOT, 'examples', 'argo-workflows'),
+    host: 'argo.example.com',
+    namespaces: ['team-a', 'team-b'],
+    requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS'],
+  },
+  {
+    name: 'temporal-ui',
+    dir: join(ROOT, 'examples', 'temporal-ui'),
+    host: 'temporal.example.com',
+    namespaces: ['team-a', 'team-b'],
+    requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS', 'TEMPORAL_DB_PASSWORD'],
+  },
+];
+
+/** A plain mapping (not null, not a list). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `value` as a mapping, or an assertion failure naming `what`. */
+export function record(value: unknown, what: string): Record<string, unknown> {
+  assert.ok(isRecord(value), `${what} must be a mapping`);
+  return value;
+}
+
+/** `value` as a list, or an assertion failure naming `what`. */
+export function list(value: unknown, what: string): unknown[] {
+  assert.ok(Array.isArray(value), `${what} must be a list`);
+  return value;
+}
+
+/** `value` as a string, or an assertion failure naming `what`. */
+export function str(value: unknown, what: string): string {
+  assert.equal(typeof value, 'string', `${what} must be a string`);
+  return String(value);
+}
+
+/** The text of a file of the example. */
+export function exampleText(ex: Example, file: string): string {
+  return readFileSync(join(ex.dir, file), 'utf8');
+}
+
+/** A YAML file of the example, parsed. */
+export function exampleYaml(ex: Example, file: string): unknown {
+  return parse(exampleText(ex, file)) as unknown;
+}
+
+/** The example's policy, compiled; fails the test on any load error or warning (e.g. a shadowed rule). */
+export function examplePolicy(ex: Example): CompiledPolicy {
+  const file = `examples/${ex.name}/policy.yaml`;
+  const r = loadPolicy(exampleText(ex, 'policy.yaml'), file);
+  assert.deepEqual(r.errors.map(formatProblem), [], `${file} does not load`);
+  assert.deepEqual(r.warnings.map(formatProblem), [], `${file} loads with warnings`);
+  assert.ok(r.value !== undefined, `${file} gave no policy`);
+  return r.value;
+}
+
+/** Access levels of a route table, lowest first; `public` needs no identity. */
+export type Level = string;
+
+/** One entry of routes.yaml. */
+export interface Route {
+  readonly method: string;
+  readonly path: string;
+  readonly access: Level;
+  /** True when the route acts on a resource of the namespace in its path. */
+  readonly namespaced: boolean;
+  readonly source: string;
+}
+
+/** A parsed routes.yaml. */
+export interface RouteTable {
+  readonly app: string;
+  /** Role (template) per level, in order from the lowest to the highest: e.g. viewer, engineer, admin. */
+  readonly roles: ReadonlyArray<readonly [Level, string]>;
+  readonly namespaces: readonly string[];
+  readonly routes: readonly Route[];
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Parses and checks the shape of an example's routes.yaml. */
+export function routeTable(ex: Example): RouteTable {
+  const file = `examples/${ex.name}/routes.yaml`;
+  const doc = record(exampleYaml(ex, 'routes.yaml'), file);
+  const roles = Object.entries(record(doc['roles'], `${file}: roles`)).map(([level, role]) => [level, str(role, `${file}: roles.${level}`)] as const);
+  assert.ok(roles.length >= 3, `${file}: roles must name at least three levels`);
+  const levels = new Set(['public', ...roles.map(([level]) => level)]);
+  const namespaces = doc['namespaces'] === undefined ? [] : list(doc['namespaces'], `${file}: namespaces`).map((n, i) => str(n, `${file}: namespaces[${i}]`));
+  const routes = list(doc['routes'], `${file}: routes`).map((raw, i): Route => {
+    const what = `${file}: routes[${i}]`;
+    const r = record(raw, what);
+    const method = str(r['method'], `${what}.method`);
+    const path = str(r['path'], `${what}.path`);
+    const access = str(r['access'], `${what}.access`);
+    assert.ok(METHODS.has(method), `${what}: method must be an HTTP method, got ${JSON.stringify(method)}`);
+    assert.ok(path.startsWith('/'), `${what}: path must start with "/", got ${JSON.stringify(path)}`);
+    assert.ok(levels.has(access), `${what}: access must be one of ${[...levels].join(', ')}, got ${JSON.stringify(access)}`);
+    const namespaced = r['namespaced'] === undefined ? false : r['namespaced'] === true;
+    return { method, path, access, namespaced, source: r['source'] === undefined ? '' : str(r['source'], `${what}.source`) };
+  });
+  return { app: str(doc['app'], `${file}: app`), roles, namespaces, routes };
+}
+
+/** Expands `{namespace}` in a role template. */
+export function expandRole(template: string, namespace: string | undefined): string {
+  return namespace === undefined ? template : template.replaceAll('{namespace}', namespace);
+}
+
+/** A verified-token identity carrying exactly `roles` (and `groups`): no composite expansion, as issue #6 asks. */
+export function identityWith(user: string, roles: readonly string[], groups: readonly string[] = []): Identity {
+  return { sub: `sub-${user}`, username: user, email: `${user}@example.com`, name: user, roles, groups, scopes: [], via: 'bearer' };
+}
