@@ -48,7 +48,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     }
     h.observe(seconds);
   };
-  return {
+  const m: Metrics = {
     registry,
     decision,
     tokenVerifications: new Counter({ name: 'keygate_token_verifications_total', help: 'Bearer token verifications by source and result.', labelNames: ['via', 'result'] as const, registers }),
@@ -61,4 +61,13 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     idpUp: new Gauge({ name: 'keygate_idp_up', help: '1 when the last contact with the identity provider succeeded.', registers }),
     untrustedPeerRequests: new Counter({ name: 'keygate_untrusted_peer_requests_total', help: 'Forward-auth requests from peers outside trustedProxies.', registers }),
   };
+  // Create every known labelled series at 0, so increase() and alerts see the first event too.
+  for (const result of ['success', 'failure'] as const) m.jwksRefreshes.inc({ result }, 0);
+  for (const result of ['success', 'error'] as const) m.policyReloads.inc({ result }, 0);
+  for (const result of ['success', 'failure', 'error'] as const) {
+    m.logins.inc({ result }, 0);
+    m.sessionRefreshes.inc({ result }, 0);
+  }
+  for (const kind of ['rp', 'backchannel'] as const) m.logouts.inc({ kind }, 0);
+  return m;
 }
