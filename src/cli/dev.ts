@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_HEADERS } from '../config/session-settings.js';
 import { validateConfig } from '../config/validate.js';
 import { startGateway } from '../dev/gateway.js';
 import { startDemoApp } from '../dev/demo-app.js';
@@ -16,7 +17,8 @@ import { formatProblem } from '../util/problems.js';
 import type { CliIo } from './io.js';
 
 const DEMO_POLICY = fileURLToPath(new URL('../../../examples/demo/policy.yaml', import.meta.url));
-const HEADERS = ['X-Auth-User', 'X-Auth-Email', 'X-Auth-Subject', 'X-Auth-Name', 'X-Auth-Roles', 'X-Auth-Groups'];
+/** The identity headers keygate sends by default, copied by the gateway like Traefik's authResponseHeaders. */
+const HEADERS = Object.values(DEFAULT_HEADERS);
 
 /** The demo's ports (0 = any free port). */
 interface Ports { gateway: number; idp: number; keygate: number; app: number }

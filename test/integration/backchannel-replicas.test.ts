@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, it } from 'node:test';
+import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
 import { startGateway, type Gateway } from '../../src/dev/gateway.js';
 import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
 import { createSessionModule } from '../../src/session/module.js';
@@ -8,6 +9,7 @@ import { CookieClient, startTestIdp } from '../support/idp.js';
 import { sample, startKeygate, type TestKeygate } from '../support/keygate.js';
 import { signIn } from '../support/login.js';
 import { freePort } from '../support/proc.js';
+import { eventually } from '../support/wait.js';
 import { startRedis } from '../support/redis.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -18,20 +20,12 @@ rules:
     paths: ["/**"]
     allow: authenticated
 `;
-const HEADERS = ['X-Auth-User', 'X-Auth-Email', 'X-Auth-Subject', 'X-Auth-Name', 'X-Auth-Roles', 'X-Auth-Groups'];
+const HEADERS = Object.values(DEFAULT_HEADERS);
 const cleanup: Array<() => Promise<void>> = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 it('two replicas share a real redis-server: a back-channel logout received by one revokes the session on the other; forged tokens revoke nothing', async (t) => {
   const redis = await startRedis(t);
@@ -72,7 +66,7 @@ it('two replicas share a real redis-server: a back-channel logout received by on
 
   const ended = await idp.endSessions('alice');
   assert.ok(ended.backchannel.some((d) => d.status === 200), `Keycloak's logout token was accepted: ${JSON.stringify(ended.backchannel)}`);
-  assert.ok(await until(async () => (await onB()) === 401), 'the session is revoked on replica B');
+  assert.ok(await eventually(async () => (await onB()) === 401), 'the session is revoked on replica B');
   assert.equal(sample(await a.metrics(), 'keygate_logouts_total', { kind: 'backchannel' }), 1);
 });
 
@@ -92,10 +86,10 @@ it('while Redis is down, sessions are re-checked at Keycloak by a refresh (fail 
   await redis.stop();
   const refreshes = () => kg.metrics().then((m) => sample(m, 'keygate_session_refreshes_total', { result: 'success' }));
   const before = await refreshes();
-  assert.ok(await until(async () => {
+  assert.ok(await eventually(async () => {
     const res = await client.fetch(`${gw.url}/x`, { headers: { accept: 'application/json' } });
     return res.status === 200 && (await refreshes()) > before;
   }), 'a refresh at Keycloak stood in for the unavailable revocation list');
   await idp.endSessions('bob');
-  assert.ok(await until(async () => (await client.fetch(`${gw.url}/x`, { headers: { accept: 'application/json' } })).status === 401, 10_000), 'an ended Keycloak session is refused even without Redis');
+  assert.ok(await eventually(async () => (await client.fetch(`${gw.url}/x`, { headers: { accept: 'application/json' } })).status === 401, 10_000), 'an ended Keycloak session is refused even without Redis');
 });

@@ -5,6 +5,7 @@ import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
 import { startTestIdp } from '../support/idp.js';
 import { sample, startKeygate, type TestKeygate } from '../support/keygate.js';
 import { APP_HOST, APP_POLICY } from './fixtures.js';
+import { eventually } from '../support/wait.js';
 
 let idp: KeycloakLookalike;
 let kg: TestKeygate;
@@ -17,14 +18,6 @@ after(async () => {
   await idp.close();
 });
 
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 it('a valid edit takes effect without a restart', async () => {
   assert.equal((await kg.auth('GET', APP_HOST, '/api/health')).status, 200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
 import { startGateway, type Gateway } from '../../src/dev/gateway.js';
 import { createSessionModule } from '../../src/session/module.js';
 import { CookieClient, startTestIdp } from '../support/idp.js';
@@ -23,7 +24,7 @@ rules:
     paths: ["/**"]
     allow: authenticated
 `;
-const HEADERS = ['X-Auth-User', 'X-Auth-Email', 'X-Auth-Subject', 'X-Auth-Name', 'X-Auth-Roles', 'X-Auth-Groups'];
+const HEADERS = Object.values(DEFAULT_HEADERS);
 const manyRoles = Array.from({ length: 40 }, (_, i) => `prefect-role-number-${i}`);
 const manyGroups = Array.from({ length: 20 }, (_, i) => `/organisation/department-${i}/team-${i}`);
 
