@@ -5,6 +5,7 @@
 import {
   HTTP_METHODS,
   type Access,
+  type Candidate,
   type CompiledPolicy,
   type CompiledRule,
   type PolicySpec,
@@ -30,7 +31,8 @@ export function methodBit(method: string): number {
 
 /** Compiles a validated policy. Pure; assumes `spec` passed validation. */
 export function compilePolicy(spec: PolicySpec): CompiledPolicy {
-  const rules = spec.rules.map(compileRule);
+  const accesses = new Map<string, Access>();
+  const rules = spec.rules.map((r) => compileRule(r, accesses));
   let maxCaptures = 0;
   for (const rule of rules) for (const p of rule.paths ?? []) maxCaptures = Math.max(maxCaptures, p.captures.length);
   const defaultAccess: Access = spec.default === 'deny' ? { kind: 'deny' } : { kind: 'authenticated' };
@@ -41,45 +43,48 @@ export function compilePolicy(spec: PolicySpec): CompiledPolicy {
     access: defaultAccess,
     captures: NO_CAPTURES,
     needsIdentity: spec.default === 'authenticated',
-    decisions: defaultDecisions(),
+    ...defaultDecisions(),
   };
-  return {
-    default: spec.default,
-    rules,
-    staticMatches: rules.map((rule) => ruleMatch(rule, NO_CAPTURES)),
-    defaultMatch,
-    index: buildHostIndex(rules),
-    slots: new Int32Array(Math.max(2, maxCaptures * 2)),
+  const makeCandidate = (index: number, next: Candidate | undefined): Candidate => {
+    const rule = rules[index];
+    if (rule === undefined) throw new Error(`no rule ${index}`); // unreachable: indexes come from `rules`
+    // The fields read while walking a list come first, so they share the object's first cache line.
+    const { allow, deny, unauthenticated } = rule.decisions;
+    return {
+      index, methodMask: rule.methodMask, paths: rule.paths, next,
+      kind: 'rule', rule, name: rule.name, access: rule.access, captures: NO_CAPTURES, needsIdentity: rule.needsIdentity,
+      allow, deny, unauthenticated,
+    };
   };
+  return { default: spec.default, rules, defaultMatch, index: buildHostIndex(rules, makeCandidate), slots: new Int32Array(Math.max(2, maxCaptures * 2)) };
 }
 
 /** A match of `rule` with the given captures. */
 export function ruleMatch(rule: CompiledRule, captures: Readonly<Record<string, string>>): RuleMatch {
-  return { kind: 'rule', rule, name: rule.name, access: rule.access, captures, needsIdentity: rule.needsIdentity, decisions: rule.decisions };
+  return { kind: 'rule', rule, name: rule.name, access: rule.access, captures, needsIdentity: rule.needsIdentity, ...rule.decisions };
 }
 
-function compileRule(spec: RuleSpec): CompiledRule {
+function compileRule(spec: RuleSpec, accesses: Map<string, Access>): CompiledRule {
   let methodMask = -1;
   if (spec.methods !== undefined) {
     methodMask = 0;
     for (const m of spec.methods) methodMask |= methodBit(m);
   }
-  const needsIdentity = spec.access.kind === 'authenticated' || spec.access.kind === 'conditions';
-  return { ...spec, methodMask, needsIdentity, decisions: ruleDecisions(spec.name, spec.access) };
+  // Equal access blocks are shared (immutable), keeping the per-request working set small.
+  const key = JSON.stringify(spec.access);
+  const access = accesses.get(key) ?? spec.access;
+  accesses.set(key, access);
+  const needsIdentity = access.kind === 'authenticated' || access.kind === 'conditions';
+  return { ...spec, access, methodMask, needsIdentity, decisions: ruleDecisions(spec.name, access) };
 }
 
 function ruleDecisions(rule: string, access: Access): RuleDecisions {
+  // Allocation order puts `allow` (the decision read most) right before whatever is allocated next.
   const unauthenticated: Decision = { kind: 'unauthenticated', rule, reason: 'no_credentials' };
-  switch (access.kind) {
-    case 'deny':
-      return { allow: { kind: 'allow', rule, reason: 'condition_met' }, deny: { kind: 'deny', rule, reason: 'deny_rule' }, unauthenticated };
-    case 'public':
-      return { allow: { kind: 'allow', rule, reason: 'public' }, deny: { kind: 'deny', rule, reason: 'condition_unmet' }, unauthenticated };
-    case 'authenticated':
-      return { allow: { kind: 'allow', rule, reason: 'authenticated' }, deny: { kind: 'deny', rule, reason: 'condition_unmet' }, unauthenticated };
-    case 'conditions':
-      return { allow: { kind: 'allow', rule, reason: 'condition_met' }, deny: { kind: 'deny', rule, reason: 'condition_unmet' }, unauthenticated };
-  }
+  const deny: Decision = { kind: 'deny', rule, reason: access.kind === 'deny' ? 'deny_rule' : 'condition_unmet' };
+  const allowReason = access.kind === 'public' || access.kind === 'authenticated' ? access.kind : 'condition_met';
+  const allow: Decision = { kind: 'allow', rule, reason: allowReason };
+  return { allow, deny, unauthenticated };
 }
 
 /** Decisions of the policy default; its access (deny or authenticated) picks among them. */

@@ -25,12 +25,12 @@ export function anyBlockHolds(blocks: readonly ConditionBlock[], identity: Ident
 
 /** True when every key present in the block holds. */
 export function blockHolds(block: ConditionBlock, identity: Identity, captures: Readonly<Record<string, string>>): boolean {
-  if (block.anyRole !== undefined && !someTemplate(block.anyRole, captures, (v) => identity.roles.includes(v))) return false;
-  if (block.allRoles !== undefined && !everyTemplate(block.allRoles, captures, (v) => identity.roles.includes(v))) return false;
-  if (block.anyGroup !== undefined && !someTemplate(block.anyGroup, captures, (v) => inGroup(identity.groups, v))) return false;
+  if (block.anyRole !== undefined && !anyRoleHeld(block.anyRole, identity.roles, captures)) return false;
+  if (block.allRoles !== undefined && !allRolesHeld(block.allRoles, identity.roles, captures)) return false;
+  if (block.anyGroup !== undefined && !anyGroupHeld(block.anyGroup, identity.groups, captures)) return false;
   // An absent username is '' and never listed: validation refuses empty strings.
   if (block.users !== undefined && !block.users.includes(identity.username)) return false;
-  if (block.scopes !== undefined && !block.scopes.some((s) => identity.scopes.includes(s))) return false;
+  if (block.scopes !== undefined && !anyShared(block.scopes, identity.scopes)) return false;
   return true;
 }
 
@@ -85,18 +85,33 @@ export function inGroup(groups: readonly string[], group: string): boolean {
   return false;
 }
 
-function someTemplate(templates: readonly Template[], captures: Readonly<Record<string, string>>, test: (v: string) => boolean): boolean {
+// The helpers below are plain loops (no closures): they run on every request that reaches a condition.
+
+function anyRoleHeld(templates: readonly Template[], roles: readonly string[], captures: Readonly<Record<string, string>>): boolean {
   for (const t of templates) {
     const v = expand(t, captures);
-    if (v !== undefined && test(v)) return true;
+    if (v !== undefined && roles.includes(v)) return true;
   }
   return false;
 }
 
-function everyTemplate(templates: readonly Template[], captures: Readonly<Record<string, string>>, test: (v: string) => boolean): boolean {
+function allRolesHeld(templates: readonly Template[], roles: readonly string[], captures: Readonly<Record<string, string>>): boolean {
   for (const t of templates) {
     const v = expand(t, captures);
-    if (v === undefined || !test(v)) return false;
+    if (v === undefined || !roles.includes(v)) return false;
   }
   return true;
+}
+
+function anyGroupHeld(templates: readonly Template[], groups: readonly string[], captures: Readonly<Record<string, string>>): boolean {
+  for (const t of templates) {
+    const v = expand(t, captures);
+    if (v !== undefined && inGroup(groups, v)) return true;
+  }
+  return false;
+}
+
+function anyShared(wanted: readonly string[], held: readonly string[]): boolean {
+  for (const w of wanted) if (held.includes(w)) return true;
+  return false;
 }

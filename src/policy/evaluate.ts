@@ -7,69 +7,65 @@
  * a rule that needs an identity never allows without one; an unexpandable template never holds.
  */
 import type { Identity } from '../identity/types.js';
-import type { CompiledPolicy, CompiledRule, RuleMatch } from './compiled.js';
+import type { Candidate, CompiledPolicy, RuleMatch } from './compiled.js';
 import { methodBit, ruleMatch } from './compile.js';
 import { anyBlockHolds } from './conditions.js';
-import { rulesForHost } from './host-index.js';
+import { bucketFor, candidates, firstSegment } from './host-index.js';
 import { readCaptures, testPath } from './path-pattern.js';
 import type { Decision, Target } from './types.js';
 
 /** The parts of a Target that matching reads. */
 export type MatchTarget = Pick<Target, 'method' | 'host' | 'path'>;
 
-const NONE = 0x7fffffff;
-
 /** Finds the first rule matching the target's host, method and path, or the policy default. */
 export function matchRule(policy: CompiledPolicy, target: MatchTarget): RuleMatch {
-  const specific = rulesForHost(policy.index, target.host);
-  const anyHost = policy.index.anyHost;
+  const segment = firstSegment(target.path);
+  let a = candidates(bucketFor(policy.index, target.host), segment);
+  let b = candidates(policy.index.anyHost, segment);
   const bit = methodBit(target.method);
-  let i = 0;
-  let j = 0;
-  // Walk the host's rules and the any-host rules merged in policy order.
+  // Walk the host's candidates and the any-host candidates merged in policy order.
   for (;;) {
-    const a = specific[i] ?? NONE;
-    const b = anyHost[j] ?? NONE;
-    if (a === NONE && b === NONE) return policy.defaultMatch;
-    let r: number;
-    if (a < b) {
-      r = a;
-      i++;
+    let c: Candidate;
+    if (a === undefined) {
+      if (b === undefined) return policy.defaultMatch;
+      c = b;
+      b = b.next;
+    } else if (b === undefined || a.index < b.index) {
+      c = a;
+      a = a.next;
     } else {
-      r = b;
-      j++;
+      c = b;
+      b = b.next;
     }
-    const rule = policy.rules[r];
-    if (rule === undefined || (rule.methodMask & bit) === 0) continue;
-    const match = matchPath(policy, rule, target.path);
+    if ((c.methodMask & bit) === 0) continue;
+    const match = matchPath(policy, c, target.path);
     if (match !== undefined) return match;
   }
 }
 
-/** The match for `rule` if one of its path patterns matches `path`. */
-function matchPath(policy: CompiledPolicy, rule: CompiledRule, path: string): RuleMatch | undefined {
-  if (rule.paths === undefined) return policy.staticMatches[rule.index];
-  for (const pattern of rule.paths) {
+/** The match for the candidate's rule if one of its path patterns matches `path`. */
+function matchPath(policy: CompiledPolicy, c: Candidate, path: string): RuleMatch | undefined {
+  if (c.paths === undefined) return c;
+  for (const pattern of c.paths) {
     if (!testPath(pattern, path, policy.slots)) continue;
-    if (pattern.captures.length === 0) return policy.staticMatches[rule.index];
-    return ruleMatch(rule, readCaptures(pattern, path, policy.slots));
+    if (pattern.captures.length === 0) return c;
+    return ruleMatch(c.rule, readCaptures(pattern, path, policy.slots));
   }
   return undefined;
 }
 
 /** Applies the matched rule (or default) to the identity; `undefined` identity means anonymous. */
 export function decide(match: RuleMatch, identity: Identity | undefined): Decision {
-  const d = match.decisions;
   switch (match.access.kind) {
     case 'deny':
-      return d.deny;
+      return match.deny;
     case 'public':
-      return d.allow;
+      return match.allow;
     case 'authenticated':
-      return identity === undefined ? d.unauthenticated : d.allow;
+      return identity === undefined ? match.unauthenticated : match.allow;
     case 'conditions':
-      if (identity === undefined) return d.unauthenticated;
-      return anyBlockHolds(match.access.blocks, identity, match.captures) ? d.allow : d.deny;
+      if (identity === undefined) return match.unauthenticated;
+      return anyBlockHolds(match.access.blocks, identity, match.captures) ? match.allow : match.deny;
   }
 }
 

@@ -1,7 +1,7 @@
 /** Validation of a rule's `allow` / `deny` (DESIGN §5), including role/group templates and their captures. */
 import { describe } from '../util/problems.js';
 import { CONDITION_KEYS, type Access, type ConditionBlock, type ConditionKey } from './compiled.js';
-import { parseTemplate, type Template } from './template.js';
+import { parseTemplate, type ParsedTemplate, type Template } from './template.js';
 import { checkKeys, fail, isRecord, stringList, type Collector, type DocPath } from './validate-helpers.js';
 
 /** What the template check needs to know about the rule's path captures. */
@@ -10,10 +10,15 @@ export interface CaptureScope {
   readonly captured: readonly string[] | undefined;
 }
 
+/** Parsed templates by source, shared (templates are immutable); cleared when large. */
+const TEMPLATES = new Map<string, ParsedTemplate>();
+const TEMPLATE_CACHE_LIMIT = 50_000;
+
 const ALLOW_SHAPES = 'public, authenticated, a condition block or a list of condition blocks';
 
 /** Validates `allow` and `deny` of rule `raw` at `path`; returns its Access, or undefined after reporting. */
 export function validateAccess(c: Collector, raw: Record<string, unknown>, path: DocPath, label: string, scope: CaptureScope): Access | undefined {
+  if (TEMPLATES.size > TEMPLATE_CACHE_LIMIT) TEMPLATES.clear();
   const hasAllow = 'allow' in raw;
   const hasDeny = 'deny' in raw;
   if (hasAllow && hasDeny) {
@@ -102,7 +107,8 @@ function validateTemplates(c: Collector, value: unknown, path: DocPath, label: s
       fail(c, at, label, `${field} must be group paths without empty segments or a trailing "/", got ${describe(item)}`);
       return;
     }
-    const parsed = parseTemplate(item);
+    const parsed = TEMPLATES.get(item) ?? parseTemplate(item);
+    TEMPLATES.set(item, parsed);
     if (!parsed.ok) {
       fail(c, at, label, `${field} ${parsed.message}`);
       return;

@@ -5,7 +5,7 @@
 import { describe } from '../util/problems.js';
 import { HTTP_METHODS, type HttpMethod, type PolicyDefault, type PolicySpec, type RuleSpec } from './compiled.js';
 import { parseHostPattern, type HostPattern } from './host-pattern.js';
-import { parsePathPattern, type PathPattern } from './path-pattern.js';
+import { parsePathPattern, type ParsedPathPattern, type PathPattern } from './path-pattern.js';
 import { validateAccess } from './validate-access.js';
 import { checkKeys, fail, isRecord, ruleLabel, stringList, type Collector, type DocPath } from './validate-helpers.js';
 
@@ -13,6 +13,12 @@ const TOP_KEYS = ['version', 'default', 'rules'] as const;
 const RULE_KEYS = ['name', 'hosts', 'paths', 'methods', 'allow', 'deny'] as const;
 const DEFAULTS: readonly PolicyDefault[] = ['deny', 'authenticated'];
 const NAME = /^[a-z0-9-]+$/;
+/**
+ * Parsed path patterns by source, shared across rules and loads: patterns are immutable, and many
+ * hosts reuse the same shapes, so sharing keeps the per-request working set small. Bounded.
+ */
+const PATTERNS = new Map<string, ParsedPathPattern>();
+const PATTERN_CACHE_LIMIT = 50_000;
 
 /** Validates the document of `c.src`; returns the spec when there were no errors. */
 export function validatePolicy(c: Collector): PolicySpec | undefined {
@@ -50,6 +56,7 @@ function validateRules(c: Collector, value: unknown, present: boolean): RuleSpec
   }
   const names = new Map<string, number>();
   const out: RuleSpec[] = [];
+  if (PATTERNS.size > PATTERN_CACHE_LIMIT) PATTERNS.clear();
   value.forEach((raw: unknown, i) => {
     const rule = validateRule(c, raw, i, names);
     if (rule !== undefined) out.push(rule);
@@ -112,9 +119,13 @@ function validatePaths(c: Collector, value: unknown, path: DocPath, label: strin
   if (items === undefined) return undefined;
   const out: PathPattern[] = [];
   items.forEach((item, i) => {
-    const parsed = parsePathPattern(item);
-    if (parsed.ok) out.push(parsed.pattern);
-    else fail(c, [...path, i], label, `paths ${parsed.message}`);
+    const parsed = PATTERNS.get(item) ?? parsePathPattern(item);
+    if (!parsed.ok) {
+      fail(c, [...path, i], label, `paths ${parsed.message}`);
+      return;
+    }
+    PATTERNS.set(item, parsed);
+    out.push(parsed.pattern);
   });
   return out.length === items.length ? out : undefined;
 }
