@@ -7,27 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { testCommand } from '../../src/cli/test-cases.js';
 import { EXAMPLES, expandRole, exampleYaml, isRecord, list, record, routeTable, str, type Example } from './support.js';
-
-/** `keygate test`'s command function: argv after the command name, output channels, exit code. */
-type TestCommand = (argv: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }) => Promise<number>;
-
-const CLI_MODULE = '../../src/cli/test-cases.js';
-
-/** The command exported by src/cli/test-cases.ts (imported at run time: the module is written alongside). */
-async function testCommand(): Promise<TestCommand> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(CLI_MODULE)) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`src/cli/test-cases.ts is not there yet (keygate test): ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function');
-  const named = fns.find(([k]) => k === 'run' || k === 'testCommand' || k === 'runTestCases' || k === 'test');
-  const chosen = named ?? (fns.length === 1 ? fns[0] : undefined);
-  assert.ok(chosen !== undefined, `src/cli/test-cases.ts exports no command function (exports: ${Object.keys(mod).join(', ')})`);
-  return chosen[1] as TestCommand;
-}
 
 /** One case of cases.yaml, as far as these checks read it. */
 interface Case {
@@ -90,10 +71,9 @@ describe('the examples\' policy test cases', () => {
   for (const ex of EXAMPLES) {
     describe(ex.name, () => {
       it('keygate test passes every case', async () => {
-        const run = await testCommand();
         let out = '';
         let err = '';
-        const code = await run(['--policy', join(ex.dir, 'policy.yaml'), join(ex.dir, 'cases.yaml')], {
+        const code = await testCommand(['--policy', join(ex.dir, 'policy.yaml'), join(ex.dir, 'cases.yaml')], {
           stdout: (s) => { out += s; },
           stderr: (s) => { err += s; },
         });
