@@ -123,7 +123,7 @@ async function decideRequest(deps: AuthHandlerDeps, req: IncomingMessage, proxy:
     try {
       if (token === '' || /\s/.test(token)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' });
       const identity = await deps.verify(token);
-      return fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity });
+      return fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token });
     } catch (err) {
       if (!isAuthError(err)) throw err;
       const o = failure(err);
@@ -138,7 +138,9 @@ async function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: 
   const identity = s?.identity;
   let answer: Answer;
   if (d.kind === 'allow') {
-    const token = deps.config.passAccessToken && identity?.via === 'session' ? s?.accessToken : undefined;
+    // With passAccessToken the upstream gets the caller's current token: the session's, or the verified bearer token
+    // itself (Traefik deletes every authResponseHeaders header from the request unless the auth answer has it).
+    const token = deps.config.passAccessToken ? s?.accessToken : undefined;
     answer = allowAnswer(deps.config.headers, identity, token);
   } else if (d.kind === 'deny') {
     answer = forbiddenAnswer(d.rule, kind);

@@ -140,3 +140,18 @@ describe('key rotation', () => {
     assert.equal(sample(await kg.metrics(), 'keygate_jwks_refreshes_total', { result: 'success' }), afterRotation, 'no refetch for a known kid');
   });
 });
+
+describe('passAccessToken', () => {
+  it('echoes the verified bearer token back as Authorization, so the upstream (Temporal, Argo) can check it too', async () => {
+    const withPass = await startKeygate(idp.issuer, APP_POLICY, { env: { KEYGATE_PASS_ACCESS_TOKEN: 'true' } });
+    try {
+      const token = await idp.mintAccessToken({}, { user: 'alice' });
+      const res = await withPass.auth('GET', APP_HOST, '/api/flows', bearer(token));
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('authorization'), `Bearer ${token}`);
+      assert.equal((await kg.auth('GET', APP_HOST, '/api/flows', bearer(token))).headers.get('authorization'), null, 'off by default');
+    } finally {
+      await withPass.close();
+    }
+  });
+});
