@@ -1,0 +1,173 @@
+/** The scenarios of issue #5, in the order the bench runs them; each returns its table rows or throws. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCaddy } from './caddy.js';
+import { MIDDLE_HOST } from './policies.js';
+import { rssBytes, startProc } from './procs.js';
+import type { Row } from './report.js';
+import { ScenarioError, assertAnswers, atLeast, httpRow, luaEnv, measure, vsBareRow, x, type Load } from './scenarios.js';
+import { sessionCookies } from './session.js';
+import { COLD_SET_SIZE, POLICIES, startBare, startKeygate, type Prepared, type Server } from './setup.js';
+import { benchUsers } from './tokens.js';
+import { rps, runWrk, type WrkResult } from './wrk.js';
+
+/** Everything the scenarios share. `bare` is filled by the baseline scenario. */
+export interface Bench {
+  readonly prep: Prepared;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly bareAuth: Server;
+  readonly keygate: Server;
+  readonly notes: string[];
+  bare?: WrkResult;
+  warm?: WrkResult;
+}
+
+const MB = 1024 * 1024;
+
+function load(b: Bench, server: Server, env: Record<string, string>, expect: number): Load {
+  return { url: `${server.url}/auth`, seconds: b.seconds, warmupSeconds: b.warmupSeconds, env, expect, serverPids: [server.proc.pid] };
+}
+
+function bareOf(b: Bench): WrkResult {
+  if (b.bare === undefined) throw new ScenarioError('the bare baseline did not run, so there is nothing to compare with');
+  return b.bare;
+}
+
+/** Bare node:http answering 200 with keygate's allow headers, same request shapes as the warm scenario. */
+export async function bareBaseline(b: Bench): Promise<Row[]> {
+  b.bare = await measure('bare baseline', load(b, b.bareAuth, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, 200));
+  return [httpRow('Bare node:http auth server (baseline)', b.bare, b.bare, '—', 'info', 'baseline')];
+}
+
+/** 50 distinct valid tokens cycled, matching rules[25] of a 50-rule policy. */
+export async function warmBearer(b: Bench): Promise<Row[]> {
+  const r = await measure('warm bearer', load(b, b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, 200));
+  b.warm = r;
+  const bare = bareOf(b);
+  const rate = rps(r) / rps(bare);
+  const p99 = r.p99_us / bare.p99_us;
+  const verdict = rate >= 0.6 && p99 <= 1.5 ? 'PASS' : 'FAIL';
+  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', r, bare, '≥ 0.6× req/s, p99 ≤ 1.5×', verdict, `${x(rate)} req/s, p99 ${x(p99)}`)];
+}
+
+/** Valid token without the role → 403. */
+export async function deny(b: Bench): Promise<Row[]> {
+  const r = await measure('deny', load(b, b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.denyTokens }, 403));
+  return [vsBareRow('Deny (valid token, no role → 403)', r, bareOf(b), 0.6)];
+}
+
+/** No credentials on an API request → 401. */
+export async function anonymous(b: Bench): Promise<Row[]> {
+  const r = await measure('anonymous API', load(b, b.keygate, { KG_TARGETS: b.prep.files.middleTargets }, 401));
+  return [vsBareRow('Anonymous API (→ 401)', r, bareOf(b), 0.6)];
+}
+
+/** A valid session cycled across 50 users (real logins through keygate); n/a until `keygate serve` has sessions. */
+export async function session(b: Bench): Promise<Row[]> {
+  const setup = await sessionCookies(b.keygate.url, `https://${MIDDLE_HOST}/api/v1/items/1`, benchUsers());
+  if (setup.kind === 'unavailable') return [{ scenario: 'Session cookie (50 users)', target: '≥ 0.5× bare req/s', verdict: 'n/a', measured: `(${setup.reason})` }];
+  const file = join(b.prep.dir, 'cookies.txt');
+  writeFileSync(file, `${setup.cookies.join('\n')}\n`);
+  const env = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file, KG_CRED_HEADER: 'Cookie', KG_CRED_PREFIX: 'none' };
+  const r = await measure('session cookie', load(b, b.keygate, env, 200));
+  return [vsBareRow('Session cookie (50 users)', r, bareOf(b), 0.5)];
+}
+
+/** jose's own jwtVerify rate (50 in flight) over the same cold tokens, in its own process. */
+async function joseRate(b: Bench): Promise<number> {
+  const script = fileURLToPath(new URL('./jose-rate.js', import.meta.url));
+  const proc = startProc('jose-rate', process.execPath, [script, b.prep.files.coldA, b.prep.files.jwks, b.prep.idp.issuer, String(b.seconds)], { pipeStdout: true });
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), (b.seconds + 30) * 1000);
+  await proc.exited;
+  clearTimeout(timer);
+  const m = /^(\{.*\})$/m.exec(proc.output());
+  if (proc.child.exitCode !== 0 || m?.[1] === undefined) throw new ScenarioError(`jose-rate failed (exit ${String(proc.child.exitCode)}):\n${proc.output()}`);
+  return (JSON.parse(m[1]) as { rate: number }).rate;
+}
+
+/** Every request a token keygate has never seen; compared with jose's jwtVerify rate measured right after. */
+export async function coldBearer(b: Bench): Promise<Row[]> {
+  const url = `${b.keygate.url}/auth`;
+  const vars = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.coldA };
+  const w = await runWrk({ url, seconds: b.warmupSeconds, env: luaEnv(vars, 200) });
+  assertAnswers('cold bearer (warm-up)', w, 200);
+  const r = await runWrk({ url, seconds: b.seconds, env: luaEnv({ ...vars, KG_OFFSET: String(w.sent) }, 200), serverPids: [b.keygate.proc.pid] });
+  assertAnswers('cold bearer', r, 200);
+  if (r.wrapped > 0) throw new ScenarioError(`cold bearer: ran out of the ${COLD_SET_SIZE} cold tokens (${r.wrapped} requests reused one); lower BENCH_DURATION`);
+  const jose = await joseRate(b);
+  const ratio = rps(r) / jose;
+  return [httpRow('Cold bearer (every token new)', r, bareOf(b), '≥ 0.8× jose jwtVerify rate', atLeast(ratio, 0.8), `${x(ratio)} of jose's ${jose.toFixed(0)}/s`)];
+}
+
+/** Caddy forward_auth → bare auth server vs Caddy forward_auth → keygate; same upstream, same tokens. */
+export async function caddy(b: Bench): Promise<Row[]> {
+  const upstream = await startBare('upstream');
+  try {
+    const env = { KG_MODE: 'proxy', KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens };
+    const viaBare = await startCaddy(b.bareAuth.port, upstream.port);
+    const base = await measure('Caddy → bare auth', { url: viaBare.url, seconds: b.seconds, warmupSeconds: b.warmupSeconds, env, expect: 200, serverPids: [viaBare.proc.pid, b.bareAuth.proc.pid, upstream.proc.pid] });
+    await viaBare.proc.stop();
+    const viaKeygate = await startCaddy(b.keygate.port, upstream.port);
+    const r = await measure('Caddy → keygate', { url: viaKeygate.url, seconds: b.seconds, warmupSeconds: b.warmupSeconds, env, expect: 200, serverPids: [viaKeygate.proc.pid, b.keygate.proc.pid, upstream.proc.pid] });
+    await viaKeygate.proc.stop();
+    const ratio = rps(r) / rps(base);
+    return [
+      httpRow('Caddy forward_auth → bare auth server', base, base, '—', 'info', 'baseline for the row below'),
+      httpRow('Caddy forward_auth → keygate', r, base, '≥ 0.8× Caddy → bare auth', atLeast(ratio, 0.8), `${x(ratio)} of Caddy → bare`),
+    ];
+  } finally {
+    await upstream.proc.stop();
+  }
+}
+
+/** A second keygate with 10,000 rules over 1,000 hosts; requests spread over every host. */
+export async function largePolicyHttp(b: Bench): Promise<Row[]> {
+  const big = await startKeygate('keygate-10k', b.prep, POLICIES.large());
+  try {
+    const r = await measure('large policy', load(b, big, { KG_TARGETS: b.prep.files.largeTargets, KG_TOKENS: b.prep.files.warmTokens }, 200));
+    const vsWarm = b.warm === undefined ? '' : `; ${x(rps(r) / rps(b.warm))} of warm bearer (50 rules)`;
+    return [httpRow('Large policy over HTTP (10,000 rules, 1,000 hosts)', r, b.bare, 'reported', 'info', `${x(rps(r) / rps(bareOf(b)))} bare${vsWarm}`)];
+  } finally {
+    await big.proc.stop();
+  }
+}
+
+/** evaluate() at 10 vs 10,000 rules and load time at 10,000 rules, in a child process. */
+export async function policyMicro(b: Bench): Promise<Row[]> {
+  const proc = startProc('policy-micro', process.execPath, [fileURLToPath(new URL('./policy-micro.js', import.meta.url))], { pipeStdout: true });
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 60_000);
+  await proc.exited;
+  clearTimeout(timer);
+  const m = /^(\{.*\})$/m.exec(proc.output());
+  if (proc.child.exitCode !== 0 || m?.[1] === undefined) throw new ScenarioError(`policy-micro failed:\n${proc.output()}`);
+  const r = JSON.parse(m[1]) as { loadMs10k: number; reloadMs10k: number; ns10: number; ns10k: number; ratio: number };
+  b.notes.push(`Policy load = parse + validate + compile + shadowed-rule check (what boot and reload pay); first load in a fresh process ${r.loadMs10k.toFixed(0)} ms, second ${r.reloadMs10k.toFixed(0)} ms.`);
+  return [
+    { scenario: 'Large policy: evaluate() at 10,000 vs 10 rules', target: '≤ 2×', verdict: r.ratio <= 2 ? 'PASS' : 'FAIL', measured: `${x(r.ratio)} (${r.ns10k.toFixed(0)} ns vs ${r.ns10.toFixed(0)} ns per call)` },
+    { scenario: 'Large policy: load 10,000 rules', target: '< 1 s', verdict: r.loadMs10k < 1000 ? 'PASS' : 'FAIL', measured: `${r.loadMs10k.toFixed(0)} ms` },
+  ];
+}
+
+/** RSS of keygate after 100k distinct tokens, then after another 100k: under 200 MB and flat (≤ +10%). */
+export async function memory(b: Bench): Promise<Row[]> {
+  const url = `${b.keygate.url}/auth`;
+  const phase = async (file: string, what: string): Promise<WrkResult> => {
+    const r = await runWrk({ url, seconds: 150, env: luaEnv({ KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file }, 200), limit: COLD_SET_SIZE });
+    assertAnswers(what, r, 200);
+    if (r.responses < COLD_SET_SIZE) throw new ScenarioError(`${what}: only ${r.responses} of ${COLD_SET_SIZE} tokens answered within 150 s`);
+    return r;
+  };
+  const r1 = await phase(b.prep.files.coldA, 'memory, first 100k tokens');
+  const rss1 = rssBytes(b.keygate.proc.pid);
+  const r2 = await phase(b.prep.files.coldB, 'memory, next 100k tokens');
+  const rss2 = rssBytes(b.keygate.proc.pid);
+  const growth = rss2 / rss1 - 1;
+  const ok = Math.max(rss1, rss2) < 200 * MB && growth <= 0.1;
+  b.notes.push(`Memory phases ran at ${rps(r1).toFixed(0)} and ${rps(r2).toFixed(0)} req/s (all tokens new to keygate or long evicted).`);
+  return [{
+    scenario: 'Memory: keygate RSS after 100k / 200k distinct tokens', target: '< 200 MB and flat (≤ +10%)', verdict: ok ? 'PASS' : 'FAIL',
+    measured: `${(rss1 / MB).toFixed(0)} MB → ${(rss2 / MB).toFixed(0)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`,
+  }];
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench` (issue #5): in one run, on loopback, the bare node:http baseline and keygate (a separate
+ * `keygate serve` process) side by side against the same Keycloak look-alike and the same wrk settings; prints
+ * the table and writes bench/RESULTS.md. Every load is bounded in time; every process is stopped, also on failure.
+ *
+ * Environment: BENCH_DURATION (seconds per measured run, default 8), BENCH_PROFILE=1 (keygate under --cpu-prof;
+ * the profile path is printed), BENCH_LOG_LEVEL (keygate's level, default info).
+ * Exit code 1 when a target is missed or a scenario broke (wrong status, crash).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { anonymous, bareBaseline, caddy, coldBearer, deny, largePolicyHttp, memory, policyMicro, session, warmBearer, type Bench } from './plan.js';
+import { stopAll } from './procs.js';
+import { table, writeResults, type Row } from './report.js';
+import { KEYGATE_LOG_LEVEL, POLICIES, prepare, startBare, startKeygate, type Prepared } from './setup.js';
+
+const started = performance.now();
+const seconds = Number(process.env['BENCH_DURATION'] ?? '8');
+if (!Number.isFinite(seconds) || seconds < 1 || seconds > 120) {
+  process.stderr.write(`BENCH_DURATION must be a number of seconds from 1 to 120, got ${JSON.stringify(process.env['BENCH_DURATION'])}\n`);
+  process.exit(2);
+}
+const warmupSeconds = Math.min(2, Math.max(1, Math.round(seconds / 4)));
+const profileDir = process.env['BENCH_PROFILE'] === '1' ? mkdtempSync(join(tmpdir(), 'keygate-bench-prof-')) : undefined;
+
+function say(s: string): void {
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
+}
+
+process.once('SIGINT', () => {
+  say('interrupted: stopping every process');
+  void stopAll().then(() => process.exit(130));
+});
+
+/** The scenarios: name (for an ERROR row), target, and the function producing rows. */
+const SCENARIOS: ReadonlyArray<readonly [string, string, string, (b: Bench) => Promise<Row[]>]> = [
+  ['bare', 'Bare node:http auth server (baseline)', '—', bareBaseline],
+  ['warm', 'Warm bearer (50 tokens, rule 25 of 50)', '≥ 0.6× req/s, p99 ≤ 1.5×', warmBearer],
+  ['cold', 'Cold bearer (every token new)', '≥ 0.8× jose jwtVerify rate', coldBearer],
+  ['session', 'Session cookie (50 users)', '≥ 0.5× bare req/s', session],
+  ['deny', 'Deny (valid token, no role → 403)', '≥ 0.6× bare req/s', deny],
+  ['anon', 'Anonymous API (→ 401)', '≥ 0.6× bare req/s', anonymous],
+  ['large', 'Large policy over HTTP (10,000 rules, 1,000 hosts)', 'reported', largePolicyHttp],
+  ['policy', 'Large policy: evaluate() and load', '≤ 2×, < 1 s', policyMicro],
+  ['caddy', 'Caddy forward_auth → keygate', '≥ 0.8× Caddy → bare auth', caddy],
+  ['memory', 'Memory: keygate RSS after 100k / 200k distinct tokens', '< 200 MB and flat', memory],
+];
+
+/** BENCH_ONLY=warm,deny runs a subset (the baseline always runs); for profiling, never for RESULTS.md. */
+const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const selected = SCENARIOS.filter(([key]) => only === undefined || key === 'bare' || only.includes(key));
+const needCold = selected.some(([key]) => key === 'cold' || key === 'memory');
+
+async function runAll(rows: Row[], notes: string[]): Promise<void> {
+  let prep: Prepared | undefined;
+  try {
+    say(`starting the Keycloak look-alike and minting tokens${needCold ? ' (2 × 100k cold tokens in worker threads)' : ''}`);
+    prep = await prepare(needCold);
+    if (needCold) notes.push(`Minted 2 × 100,000 cold tokens with the look-alike's signing key in ${prep.mintSeconds.toFixed(1)} s (node:crypto in worker threads, before any load).`);
+    const bareAuth = await startBare('auth');
+    const keygate = await startKeygate('keygate', prep, POLICIES.middle(), profileDir);
+    const b: Bench = { prep, seconds, warmupSeconds, bareAuth, keygate, notes };
+    for (const [, name, target, fn] of selected) {
+      say(name);
+      try {
+        rows.push(...await fn(b));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`\n!!!!!!!! ${name}: FAILED: ${message}\n\n`);
+        rows.push({ scenario: name, target, verdict: 'ERROR', measured: message.split('\n')[0] ?? '' });
+      }
+    }
+  } finally {
+    await stopAll();
+    await prep?.idp.close();
+  }
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+let crashed: unknown;
+try {
+  await runAll(rows, notes);
+} catch (err) {
+  crashed = err;
+}
+if (profileDir !== undefined) {
+  notes.push(`CPU profile of keygate: ${profileDir}`);
+  say(`CPU profiles in ${profileDir} (written when keygate stops)`);
+}
+const results = only !== undefined ? '' : writeResults(rows, {
+  seconds, warmupSeconds, notes, totalSeconds: (performance.now() - started) / 1000,
+  logging: `log level ${KEYGATE_LOG_LEVEL} (one JSON audit line per decision at info), stdout to /dev/null`,
+});
+process.stdout.write(`\n${table(rows)}\n\n`);
+say(only !== undefined ? 'BENCH_ONLY set: bench/RESULTS.md left as it was' : `wrote bench/RESULTS.md (${results.length} bytes)`);
+if (crashed !== undefined) {
+  process.stderr.write(`\n!!!!!!!! bench could not run: ${crashed instanceof Error ? crashed.stack ?? crashed.message : String(crashed)}\n`);
+  process.exit(1);
+}
+process.exit(rows.some((r) => r.verdict === 'FAIL' || r.verdict === 'ERROR') ? 1 : 0);

@@ -1,0 +1,87 @@
+/** Runs wrk (`-t1 -c50`, the same for every scenario) with bench.lua and reads its one-line JSON summary. */
+import { fileURLToPath } from 'node:url';
+import { cpuSample, cpuSeconds, foreignCores, startProc } from './procs.js';
+
+/** wrk settings shared by every scenario (the issue fixes them). */
+export const WRK_THREADS = 1;
+export const WRK_CONNECTIONS = 50;
+
+const SCRIPT = fileURLToPath(new URL('../../bench/bench.lua', import.meta.url));
+
+/** What bench.lua's done() reports. Latencies in microseconds. */
+export interface WrkResult {
+  readonly requests: number;
+  readonly duration_us: number;
+  readonly p50_us: number;
+  readonly p90_us: number;
+  readonly p99_us: number;
+  readonly max_us: number;
+  readonly mean_us: number;
+  readonly responses: number;
+  readonly unexpected: number;
+  readonly wrapped: number;
+  readonly sent: number;
+  readonly errors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Cores' worth of CPU used outside the bench during the run (other processes, steal): a noise indicator. */
+  readonly foreignCores: number;
+  /** CPU time of the measured server processes per answer (µs); undefined when none were named. */
+  readonly serverUs: number | undefined;
+}
+
+/** Requests per second of a wrk run. */
+export function rps(r: WrkResult): number {
+  return r.requests / (r.duration_us / 1e6);
+}
+
+/** Options of one wrk run; `env` holds the KG_* variables of bench.lua. */
+export interface WrkRun {
+  readonly url: string;
+  readonly seconds: number;
+  readonly env: Readonly<Record<string, string>>;
+  /** Stop after this many responses (wrk is interrupted as soon as the script says so). */
+  readonly limit?: number;
+  /** Processes whose CPU time per answer is reported (the server under test, and Caddy). */
+  readonly serverPids?: readonly number[];
+}
+
+/** Runs wrk once; never longer than `seconds` + 20 s. Rejects when wrk fails or prints no summary. */
+export async function runWrk(run: WrkRun): Promise<WrkResult> {
+  const env = { ...process.env, ...run.env, KG_LIMIT: String(run.limit ?? 0) };
+  const args = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), '-d', `${run.seconds}s`, '--timeout', '5s', '-s', SCRIPT, run.url];
+  const pids = run.serverPids ?? [];
+  const serverCpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpu0 = cpuSample();
+  const server0 = serverCpu();
+  const proc = startProc('wrk', '/usr/bin/wrk', args, { env, pipeStdout: true });
+  let stdout = '';
+  proc.child.stdout?.on('data', (d: Buffer) => {
+    const before = stdout;
+    stdout += d.toString();
+    // The script asks to be stopped once it has its N responses: wrk's main thread otherwise sleeps out -d.
+    if (!before.includes('KGLIMIT') && stdout.includes('KGLIMIT')) proc.child.kill('SIGINT');
+  });
+  const hardStop = setTimeout(() => proc.child.kill('SIGKILL'), (run.seconds + 20) * 1000);
+  await proc.exited;
+  clearTimeout(hardStop);
+  await proc.stop();
+  const server = serverCpu() - server0;
+  const foreign = foreignCores(cpu0, cpuSample());
+  const line = /^KGBENCH (\{.*\})$/m.exec(stdout);
+  if (line?.[1] === undefined) throw new Error(`wrk printed no summary (exit ${String(proc.child.exitCode)}):\n${stdout}\n${proc.output()}`);
+  const r = JSON.parse(line[1]) as Omit<WrkResult, 'foreignCores' | 'serverUs'>;
+  return { ...r, foreignCores: foreign, serverUs: pids.length === 0 || r.responses === 0 ? undefined : (server * 1e6) / r.responses };
+}
+
+/** Problems with a run's answers: any unexpected status, socket error or timeout. Empty = every answer as expected. */
+export function answerProblems(r: WrkResult, expect: number): string[] {
+  const out: string[] = [];
+  if (r.unexpected > 0) {
+    const other = Object.entries(r.statuses).filter(([s]) => s !== String(expect)).map(([s, n]) => `${n}× ${s}`).join(', ');
+    out.push(`${r.unexpected} of ${r.responses} answers were not ${expect} (${other})`);
+  }
+  const e = r.errors;
+  if (e.connect + e.read + e.write + e.timeout > 0) out.push(`socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`);
+  if (r.responses === 0) out.push('no answers at all');
+  return out;
+}
