@@ -20,7 +20,8 @@ export function loadPolicy(text: string, file: string): Validated<CompiledPolicy
     }
     const src = parseYamlSource(text, file);
     if (src.errors.length > 0) return { errors: src.errors, warnings: [] };
-    return validateAndCompile(collector(src));
+    const result = validateAndCompile(collector(src));
+    return { ...result, errors: byPosition(result.errors), warnings: byPosition(result.warnings) };
   } catch (err) {
     // Invariant: an unexpected failure yields no policy (the caller keeps the old one or refuses to start).
     const problem: Problem = {
@@ -44,4 +45,10 @@ function validateAndCompile(c: Collector): Validated<CompiledPolicy> {
   }
   if (!shadow.complete) warn(c, ['rules'], '', `shadowed-rule check stopped after ${SHADOW_BUDGET} rule comparisons; later rules were not checked`);
   return { value: policy, errors: [], warnings: c.warnings };
+}
+
+/** Problems in file order (a stable sort keeps the validator's order on one position). */
+function byPosition(problems: readonly Problem[]): Problem[] {
+  const key = (p: Problem): number => (p.source.kind === 'file' ? p.source.line * 1e6 + p.source.column : 0);
+  return [...problems].sort((a, b) => key(a) - key(b));
 }

@@ -68,7 +68,7 @@ function parseSegment(seg: string, captures: string[]): PathToken | string {
   if (seg.includes('{') || seg.includes('}')) {
     const name = seg.startsWith('{') && seg.endsWith('}') ? seg.slice(1, -1) : undefined;
     if (name === undefined) return '"{name}" must be a whole segment';
-    if (!IDENT.test(name)) return `"{name}" needs a name of letters, digits and "_" not starting with a digit, got "{${name}}"`;
+    if (!IDENT.test(name)) return `capture "{${name}}" needs a name of letters, digits and "_", not starting with a digit`;
     if (captures.includes(name)) return `capture "{${name}}" appears twice`;
     captures.push(name);
     return { kind: 'capture', name, slot: captures.length - 1 };

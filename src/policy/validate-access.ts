@@ -66,9 +66,10 @@ function validateAllow(c: Collector, value: unknown, path: DocPath, label: strin
 
 function validateBlock(c: Collector, obj: Record<string, unknown>, path: DocPath, label: string, where: string, scope: CaptureScope): ConditionBlock | undefined {
   const before = c.errors.length;
-  checkKeys(c, obj, path, label, CONDITION_KEYS, ` in ${where}`);
+  const onlyKnownKeys = checkKeys(c, obj, path, label, CONDITION_KEYS, ` in ${where}`);
   if (!CONDITION_KEYS.some((k) => k in obj)) {
-    fail(c, path, label, `${where} must have at least one of ${CONDITION_KEYS.join(', ')}`);
+    // With unknown keys, their error already lists the allowed ones.
+    if (onlyKnownKeys) fail(c, path, label, `${where} must have at least one of ${CONDITION_KEYS.join(', ')}`);
     return undefined;
   }
   const templates = (key: ConditionKey, group: boolean): Template[] | undefined =>
