@@ -35,9 +35,17 @@ it('`npm start` brings up the demo: the gateway sends a browser to the dev IdP l
     const api = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${open}api/flows`], { encoding: 'utf8' });
     assert.equal(api, '401');
   } finally {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
-    await new Promise((r) => { child.once('exit', r); setTimeout(r, 5000); });
-    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    const signal = (s: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, s);
+      } catch {
+        // the process group is already gone
+      }
+    };
+    const exited = new Promise((r) => child.once('exit', r));
+    signal('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    signal('SIGKILL');
   }
 });
 
