@@ -1,6 +1,6 @@
 /** Validation of a policy test-cases file (DESIGN §8), with file:line:column for every problem. */
 import type { Identity } from '../identity/types.js';
-import { checkKeys, collector, fail, isRecord, type Collector, type DocPath } from '../policy/validate-helpers.js';
+import { byPosition, checkKeys, collector, fail, isRecord, type Collector, type DocPath } from '../policy/validate-helpers.js';
 import { describe, type Validated } from '../util/problems.js';
 import { parseYamlSource } from '../util/yaml-source.js';
 import { makeIdentity } from './identity-flags.js';
@@ -51,7 +51,7 @@ export function loadCases(text: string, file: string): Validated<TestCase[]> {
     const tc = validateCase(c, raw, i, names);
     if (tc !== undefined) out.push(tc);
   });
-  return c.errors.length === 0 ? { value: out, errors: [], warnings: [] } : { errors: c.errors, warnings: [] };
+  return c.errors.length === 0 ? { value: out, errors: [], warnings: [] } : { errors: byPosition(c.errors), warnings: [] };
 }
 
 function validateCase(c: Collector, raw: unknown, index: number, names: Map<string, number>): TestCase | undefined {

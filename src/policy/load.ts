@@ -6,7 +6,7 @@ import type { CompiledPolicy } from './compiled.js';
 import { compilePolicy } from './compile.js';
 import { findShadowed, SHADOW_BUDGET } from './shadow.js';
 import { validatePolicy } from './validate.js';
-import { collector, warn, type Collector } from './validate-helpers.js';
+import { byPosition, collector, warn, type Collector } from './validate-helpers.js';
 
 /** Parses, validates and compiles policy `text` (named `file` in problems); a value only without errors. */
 export function loadPolicy(text: string, file: string): Validated<CompiledPolicy> {
@@ -45,10 +45,4 @@ function validateAndCompile(c: Collector): Validated<CompiledPolicy> {
   }
   if (!shadow.complete) warn(c, ['rules'], '', `shadowed-rule check stopped after ${SHADOW_BUDGET} rule comparisons; later rules were not checked`);
   return { value: policy, errors: [], warnings: c.warnings };
-}
-
-/** Problems in file order (a stable sort keeps the validator's order on one position). */
-function byPosition(problems: readonly Problem[]): Problem[] {
-  const key = (p: Problem): number => (p.source.kind === 'file' ? p.source.line * 1e6 + p.source.column : 0);
-  return [...problems].sort((a, b) => key(a) - key(b));
 }

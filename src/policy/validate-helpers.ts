@@ -69,3 +69,9 @@ export function ruleLabel(index: number, raw: unknown): string {
   const name = isRecord(raw) ? raw['name'] : undefined;
   return typeof name === 'string' && name !== '' ? `rules[${index}] ${describe(name)}` : `rules[${index}]`;
 }
+
+/** Problems in file order; a stable sort keeps the validator's order among problems at one position. */
+export function byPosition(problems: readonly Problem[]): Problem[] {
+  const key = (p: Problem): number => (p.source.kind === 'file' ? p.source.line * 1e6 + p.source.column : 0);
+  return [...problems].sort((a, b) => key(a) - key(b));
+}
