@@ -18,6 +18,7 @@ const NAME = /^[a-z0-9-]+$/;
  * hosts reuse the same shapes, so sharing keeps the per-request working set small. Bounded.
  */
 const PATTERNS = new Map<string, ParsedPathPattern>();
+const PATH_LISTS = new Map<string, PathPattern[]>();
 const PATTERN_CACHE_LIMIT = 50_000;
 
 /** Validates the document of `c.src`; returns the spec when there were no errors. */
@@ -57,6 +58,7 @@ function validateRules(c: Collector, value: unknown, present: boolean): RuleSpec
   const names = new Map<string, number>();
   const out: RuleSpec[] = [];
   if (PATTERNS.size > PATTERN_CACHE_LIMIT) PATTERNS.clear();
+  if (PATH_LISTS.size > PATTERN_CACHE_LIMIT) PATH_LISTS.clear();
   value.forEach((raw: unknown, i) => {
     const rule = validateRule(c, raw, i, names);
     if (rule !== undefined) out.push(rule);
@@ -127,7 +129,12 @@ function validatePaths(c: Collector, value: unknown, path: DocPath, label: strin
     PATTERNS.set(item, parsed);
     out.push(parsed.pattern);
   });
-  return out.length === items.length ? out : undefined;
+  if (out.length !== items.length) return undefined;
+  // Rules repeating the same path list (e.g. per host) share one array, like the patterns themselves.
+  const key = items.join('\n');
+  const shared = PATH_LISTS.get(key) ?? out;
+  PATH_LISTS.set(key, shared);
+  return shared;
 }
 
 function validateMethods(c: Collector, value: unknown, path: DocPath, label: string): HttpMethod[] | undefined {
