@@ -14,9 +14,11 @@ export interface ConfigCheck {
 }
 
 /**
- * HOOK for config validation: given `--config` (or undefined), validate the config and return its
- * problems. Plugged in with setCheckConfigHook (or passed in CheckDeps); until then `check` only
- * validates the policy and says that the config was not checked.
+ * HOOK for config validation: given `--config` (or undefined: environment / KEYGATE_CONFIG only),
+ * validate the config and return its problems and policy file. Plugged in with setCheckConfigHook
+ * (or passed in CheckDeps); until then `check` only validates the policy and says that the config
+ * was not checked. It runs when `--config` is given, or when `--policy` is not (the policy then
+ * comes from the config): `keygate check --policy F` checks the policy alone.
  */
 export type ConfigChecker = (configFile: string | undefined, env: NodeJS.ProcessEnv) => ConfigCheck | Promise<ConfigCheck>;
 
@@ -48,7 +50,8 @@ export async function checkCommand(argv: string[], io: CliIo, deps: CheckDeps = 
   const checker = deps.checkConfig ?? configHook;
   let failed = false;
   let policyFromConfig: string | undefined;
-  if (checker !== undefined) {
+  const wantConfig = values.config !== undefined || values.policy === undefined;
+  if (checker !== undefined && wantConfig) {
     const { result, policyFile } = await checker(values.config, env);
     for (const e of result.errors) io.stderr(`${formatProblem(e)}\n`);
     for (const w of result.warnings) io.stderr(`warning: ${formatProblem(w)}\n`);

@@ -105,6 +105,17 @@ describe('keygate check', () => {
     }
   });
 
+  it('checks the policy alone when only --policy is given, even with a hook', async () => {
+    let called = false;
+    const io = captureIo();
+    const hook: ConfigChecker = () => {
+      called = true;
+      return { result: { errors: [], warnings: [] }, policyFile: undefined };
+    };
+    assert.equal(await checkCommand(['--policy', join(ROOT, 'examples', 'demo', 'policy.yaml')], io, { checkConfig: hook, env: {} }), 0);
+    assert.equal(called, false);
+  });
+
   it('without a hook, says that --config was not checked', async () => {
     const io = captureIo();
     assert.equal(await checkCommand(['--config', 'k.yaml', '--policy', join(ROOT, 'examples', 'demo', 'policy.yaml')], io, { env: {} }), 0);
