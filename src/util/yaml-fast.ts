@@ -72,7 +72,7 @@ function posOf(node: PosNode): number {
 /** Mirrors YamlSource.at: the node at `path` (its key with `key`), else the nearest parent found. */
 function locate(root: PosNode, path: readonly (string | number)[], key: boolean): number {
   let node: PosNode | undefined = root;
-  let best = posOf(root);
+  let best = pack(1, 1); // like YamlSource.at, which starts from offset 0
   for (let i = 0; i < path.length; i++) {
     const part = path[i];
     if (typeof node === 'object' && 'keys' in node) {
