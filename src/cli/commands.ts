@@ -1,5 +1,6 @@
 /** Dispatch of the `keygate` command line: check, explain and test here; serve and dev loaded on demand. */
-import { checkCommand } from './check.js';
+import { checkCommand, type ConfigChecker } from './check.js';
+import { loadConfig } from '../config/load.js';
 import { explainCommand } from './explain.js';
 import type { CliIo } from './io.js';
 import { testCommand } from './test-cases.js';
@@ -20,7 +21,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [command, ...rest] = argv;
   switch (command) {
     case 'check':
-      return checkCommand(rest, io);
+      return checkCommand(rest, io, { checkConfig });
     case 'explain':
       return explainCommand(rest, io);
     case 'test':
@@ -43,3 +44,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 2;
   }
 }
+
+/** `keygate check` validates the config with the same loader `serve` uses (file + environment + *_FILE secrets). */
+const checkConfig: ConfigChecker = (configFile, env) => {
+  const result = loadConfig({ configFile, env });
+  return { result, policyFile: result.value?.policyFile };
+};
