@@ -25,11 +25,35 @@ export interface LoggerOptions {
   readonly now?: () => number;
 }
 
+/**
+ * One JSON line: exactly `JSON.stringify({ time, level, msg, ...fields })`, built without copying `fields` into a
+ * new object (the audit line is written on every decision; issue #5). A field named like a leading key, or
+ * `toJSON`, takes the general path so the output never differs.
+ */
+export function formatLine(time: string, level: LogLevel, msg: string, fields: LogFields | undefined): string {
+  if (fields === undefined || Object.hasOwn(fields, 'time') || Object.hasOwn(fields, 'level') || Object.hasOwn(fields, 'msg') || Object.hasOwn(fields, 'toJSON')) {
+    return `${JSON.stringify({ time, level, msg, ...fields })}\n`;
+  }
+  const head = `{"time":${JSON.stringify(time)},"level":"${level}","msg":${JSON.stringify(msg)}`;
+  const rest = JSON.stringify(fields);
+  return rest.length > 2 ? `${head},${rest.slice(1)}\n` : `${head}}\n`;
+}
+
 /** Creates a logger that batches lines and writes them once per event-loop turn. */
 export function createLogger(options: LoggerOptions): Logger {
   const min = RANK[options.level];
   const write = options.write ?? ((chunk: string) => writeAll(1, chunk));
   const now = options.now ?? Date.now;
+  // Many lines share a millisecond under load: format each millisecond's timestamp once.
+  let stampMs = Number.NaN;
+  let stamp = '';
+  const isoTime = (ms: number): string => {
+    if (ms !== stampMs) {
+      stamp = new Date(ms).toISOString();
+      stampMs = ms;
+    }
+    return stamp;
+  };
   let buffer: string[] = [];
   let scheduled = false;
   const flush = (): void => {
@@ -41,7 +65,7 @@ export function createLogger(options: LoggerOptions): Logger {
   };
   const log = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (RANK[level] < min) return;
-    buffer.push(`${JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...fields })}\n`);
+    buffer.push(formatLine(isoTime(now()), level, msg, fields));
     if (buffer.length >= 512) flush();
     else if (!scheduled) {
       scheduled = true;
