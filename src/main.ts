@@ -37,6 +37,8 @@ export interface SessionModule {
   readonly layer: SessionLayer;
   /** Routes mounted under /_keygate for direct requests (auth-host mode). */
   readonly routes: Router;
+  /** Whether a Keycloak session id was logged out (back-channel), for bearer tokens carrying that `sid`. */
+  readonly isRevoked: (sid: string) => boolean;
   close(): Promise<void>;
 }
 
@@ -71,9 +73,12 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   for (const w of loaded.warnings ?? []) log.warn('policy warning', { problem: w });
   const policy = new PolicyStore(config.policyFile, loaded.policy, log, metrics);
   if (opts.watchPolicy !== false) policy.watch();
-  const keycloak = new Keycloak(config, log, metrics, opts.keycloak);
+  // Bearer tokens of a logged-out Keycloak session are refused too; the store arrives with the session layer.
+  let isRevoked: ((sid: string) => boolean) | undefined;
+  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, isRevoked: (sid) => isRevoked?.(sid) === true });
   await keycloak.start();
   const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log, policy: () => policy.current }) : undefined;
+  isRevoked = sessions?.isRevoked;
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
     return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity) };
@@ -81,6 +86,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const auth = createAuthHandler({
     config, match, metrics, log,
     verify: opts.verify ?? ((token) => keycloak.verifier.verify(token)),
+    peek: opts.verify === undefined ? (token) => keycloak.verifier.peek(token) : undefined,
     sessions: sessions?.layer,
     isTrustedPeer: compileCidrs(config.trustedProxies),
   });

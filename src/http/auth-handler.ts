@@ -40,6 +40,8 @@ export interface AuthHandlerDeps {
   readonly config: Config;
   readonly match: (target: Target) => PolicyMatch;
   readonly verify: (token: string) => Promise<Identity>;
+  /** A still-valid cached verification of `token`, answered synchronously (optional fast lane). */
+  readonly peek?: ((token: string) => Identity | undefined) | undefined;
   readonly sessions?: SessionLayer | undefined;
   readonly isTrustedPeer: (ip: string) => boolean;
   readonly metrics: Metrics;
@@ -63,20 +65,26 @@ const RESERVED = '/_keygate/';
 export function createAuthHandler(deps: AuthHandlerDeps): (req: IncomingMessage, res: ServerResponse, proxy: ProxyKind) => void {
   return (req, res, proxy) => {
     const started = performance.now();
-    let outcome: Promise<Outcome>;
+    let outcome: Outcome | Promise<Outcome>;
     try {
       outcome = decideRequest(deps, req, proxy);
     } catch (err) {
-      outcome = Promise.reject(err);
+      outcome = failure(err);
     }
-    outcome
-      .catch((err: unknown): Outcome => failure(err))
-      .then((o) => finish(deps, req, res, proxy, o, started))
-      .catch((err: unknown) => {
-        deps.log.error('failed to write answer', { error: err instanceof Error ? err.message : String(err) });
-        if (!res.headersSent) writeAnswer(res, internalAnswer());
-      });
+    // Decisions that need no I/O (public rules, cached tokens, errors) are answered without a promise.
+    if (outcome instanceof Promise) outcome.then((o) => finishSafely(deps, req, res, proxy, o, started), (err: unknown) => finishSafely(deps, req, res, proxy, failure(err), started));
+    else finishSafely(deps, req, res, proxy, outcome, started);
   };
+}
+
+function finishSafely(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse, proxy: ProxyKind, o: Outcome, started: number): void {
+  try {
+    finish(deps, req, res, proxy, o, started);
+  } catch (err) {
+    deps.log.error('failed to write answer', { error: err instanceof Error ? err.message : String(err) });
+    if (!res.headersSent) writeAnswer(res, internalAnswer());
+    else res.destroy();
+  }
 }
 
 /** Any error on the decision path: an AuthError keeps its status; anything else is a generic 500. */
@@ -102,40 +110,47 @@ function reasonOf(err: AuthError): DecisionReason {
   }
 }
 
-async function decideRequest(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind): Promise<Outcome> {
+function decideRequest(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind): Outcome | Promise<Outcome> {
   const peer = req.socket.remoteAddress ?? '';
   if (!deps.isTrustedPeer(peer)) {
     deps.metrics.untrustedPeerRequests.inc();
     throw new AuthError('ERR_UNTRUSTED_PEER', { detail: `peer ${peer} is not in trustedProxies` });
   }
   const target = proxy === 'nginx' ? nginxTarget(req.headers) : traefikTarget(req.headers);
-  if (target.path.startsWith(RESERVED) && deps.sessions !== undefined) {
-    const answer = await deps.sessions.forwarded(req, target, proxy);
-    const label: DecisionLabel = answer.status < 400 ? 'unauthenticated' : answer.status < 500 ? 'bad_request' : 'error';
-    return { answer, decision: label, rule: NO_RULE, reason: answer.status < 400 ? 'no_credentials' : 'bad_target', target };
-  }
+  if (target.path.startsWith(RESERVED) && deps.sessions !== undefined) return reserved(deps.sessions, req, target, proxy);
   const m = deps.match(target);
   const kind = requestKind(req.headers);
   if (!m.needsIdentity) return fromDecision(deps, req, proxy, target, kind, m.decide(undefined), undefined);
   const auth = req.headers['authorization'];
-  if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) {
-    const token = auth.slice(6).trim();
-    try {
-      if (token === '' || /\s/.test(token)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' });
-      const identity = await deps.verify(token);
-      return fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token });
-    } catch (err) {
-      if (!isAuthError(err)) throw err;
-      const o = failure(err);
-      return { ...o, answer: errorAnswer(err, true), target };
-    }
-  }
-  const session = deps.sessions === undefined ? undefined : await deps.sessions.identify(req, target);
-  return fromDecision(deps, req, proxy, target, kind, m.decide(session?.identity), session);
+  if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) return bearer(deps, req, proxy, target, kind, m, auth.slice(6).trim());
+  if (deps.sessions === undefined) return fromDecision(deps, req, proxy, target, kind, m.decide(undefined), undefined);
+  const sessions = deps.sessions;
+  return sessions.identify(req, target).then((session) => fromDecision(deps, req, proxy, target, kind, m.decide(session?.identity), session));
 }
 
-async function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Promise<Outcome> {
+async function reserved(sessions: SessionLayer, req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Outcome> {
+  const answer = await sessions.forwarded(req, target, proxy);
+  const label: DecisionLabel = answer.status < 400 ? 'unauthenticated' : answer.status < 500 ? 'bad_request' : 'error';
+  return { answer, decision: label, rule: NO_RULE, reason: answer.status < 400 ? 'no_credentials' : 'bad_target', target };
+}
+
+/** A bearer token: the cached verification synchronously when there is one, else a full verification. */
+function bearer(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, m: PolicyMatch, token: string): Outcome | Promise<Outcome> {
+  const tokenFailure = (err: unknown): Outcome => {
+    if (!isAuthError(err)) throw err;
+    return { ...failure(err), answer: errorAnswer(err, true), target };
+  };
+  if (token === '' || /\s/.test(token)) return tokenFailure(new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' }));
+  const cached = deps.peek?.(token);
+  if (cached !== undefined) return fromDecision(deps, req, proxy, target, kind, m.decide(cached), { identity: cached, accessToken: token });
+  return deps.verify(token).then((identity) => fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token }), tokenFailure);
+}
+
+function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Outcome | Promise<Outcome> {
   const identity = s?.identity;
+  if (d.kind === 'unauthenticated' && kind === 'browser' && deps.sessions !== undefined) {
+    return deps.sessions.challenge(req, target, proxy).then((challenge) => outcomeOf(d, withSession(challenge, s), target, identity));
+  }
   let answer: Answer;
   if (d.kind === 'allow') {
     // With passAccessToken the upstream gets the caller's current token: the session's, or the verified bearer token
@@ -144,13 +159,21 @@ async function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: 
     answer = allowAnswer(deps.config.headers, identity, token);
   } else if (d.kind === 'deny') {
     answer = forbiddenAnswer(d.rule, kind);
-  } else if (kind === 'browser' && deps.sessions !== undefined) {
-    answer = await deps.sessions.challenge(req, target, proxy);
   } else {
-    answer = errorAnswer(new AuthError('ERR_NO_CREDENTIALS'), false);
+    answer = NO_CREDENTIALS;
   }
-  if (s?.setCookie !== undefined && s.setCookie.length > 0) answer = withCookies(answer, s.setCookie);
+  return outcomeOf(d, withSession(answer, s), target, identity);
+}
+
+/** The 401 for a missing identity never changes: built once. */
+const NO_CREDENTIALS: Answer = errorAnswer(new AuthError('ERR_NO_CREDENTIALS'), false);
+
+function outcomeOf(d: Decision, answer: Answer, target: Target, identity: Identity | undefined): Outcome {
   return { answer, decision: d.kind, rule: d.rule, reason: d.reason, target, identity };
+}
+
+function withSession(a: Answer, s: SessionIdentity | undefined): Answer {
+  return s?.setCookie !== undefined && s.setCookie.length > 0 ? withCookies(a, s.setCookie) : a;
 }
 
 function withCookies(a: Answer, cookies: readonly string[]): Answer {

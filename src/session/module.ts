@@ -45,6 +45,7 @@ export async function createSessionModule(ctx: SessionContext): Promise<SessionM
   return {
     layer: createSessionLayer(deps),
     routes: createSessionRoutes(deps, compileCidrs(config.trustedProxies)),
+    isRevoked: (sid) => revocations.isRevoked(sid, '', Number.POSITIVE_INFINITY),
     close: () => revocations.close(),
   };
 }

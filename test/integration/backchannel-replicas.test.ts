@@ -93,3 +93,21 @@ it('while Redis is down, sessions are re-checked at Keycloak by a refresh (fail 
   await idp.endSessions('bob');
   assert.ok(await eventually(async () => (await client.fetch(`${gw.url}/x`, { headers: { accept: 'application/json' } })).status === 401, 10_000), 'an ended Keycloak session is refused even without Redis');
 });
+
+it('a bearer token whose Keycloak session was logged out (back-channel, by sid) is refused, cached or not', async () => {
+  const idp = await startTestIdp();
+  cleanup.push(() => idp.close());
+  const kg = await startKeygate(idp.issuer, POLICY, { service: { sessions: createSessionModule } });
+  cleanup.push(() => kg.close());
+  const token = await idp.mintAccessToken({ sid: 'kc-session-42' }, { user: 'alice' });
+  const other = await idp.mintAccessToken({ sid: 'kc-session-43' }, { user: 'alice' });
+  const call = async (t: string) => (await kg.auth('GET', 'app.example.com', '/x', { authorization: `Bearer ${t}` })).status;
+  assert.equal(await call(token), 200);
+  const logout = await fetch(`${kg.url}/_keygate/backchannel-logout`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: await idp.mintLogoutToken({ aud: 'keygate', sid: 'kc-session-42' }) }),
+  });
+  assert.equal(logout.status, 200);
+  assert.equal(await call(token), 401);
+  assert.equal(await call(other), 200, 'other sessions are untouched');
+});
