@@ -199,9 +199,10 @@ function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse
   });
 }
 
-/** Writes an answer; the body is empty for 200s. */
+/** Writes an answer; answers built by http/respond already carry their content-length. */
 export function writeAnswer(res: ServerResponse, a: Answer): void {
   const body = a.body;
-  res.writeHead(a.status, body === '' ? a.headers : { ...a.headers, 'content-length': Buffer.byteLength(body) });
+  const sized = body === '' || a.headers['content-length'] !== undefined;
+  res.writeHead(a.status, sized ? a.headers : { ...a.headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -55,19 +55,34 @@ export function allowAnswer(names: HeaderNames, identity: Identity | undefined, 
 }
 
 function json(status: number, headers: OutgoingHttpHeaders, body: Record<string, string>): Answer {
-  return { status, headers: { 'cache-control': NO_STORE, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+  const text = JSON.stringify(body);
+  return { status, headers: { 'cache-control': NO_STORE, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers }, body: text };
 }
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+const forbidden = new Map<string, Answer>();
+
 /** 403 for a known identity the rule does not allow: HTML for browsers, JSON for APIs. Names the rule, never token contents. */
 export function forbiddenAnswer(rule: string, kind: RequestKind): Answer {
+  // Rule names are few and fixed by the policy: build each answer once (bounded, for policies that churn names).
+  const key = `${kind}\u0000${rule}`;
+  let a = forbidden.get(key);
+  if (a === undefined) {
+    a = buildForbidden(rule, kind);
+    if (forbidden.size >= 20_000) forbidden.clear();
+    forbidden.set(key, a);
+  }
+  return a;
+}
+
+function buildForbidden(rule: string, kind: RequestKind): Answer {
   const message = `access denied by rule "${rule}"`;
   if (kind === 'browser') {
     const body = `<!doctype html><html><head><meta charset="utf-8"><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1><p>You are signed in, but ${escapeHtml(message)}.</p><p><a href="/_keygate/logout">Sign out</a></p></body></html>`;
-    return { status: 403, headers: { 'cache-control': NO_STORE, 'content-type': 'text/html; charset=utf-8' }, body };
+    return { status: 403, headers: { 'cache-control': NO_STORE, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }, body };
   }
   return json(403, {}, { error: 'access_denied', error_description: message, rule });
 }
