@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 const ALLOW_HEADERS: OutgoingHttpHeaders = {
   'cache-control': 'no-store',
+  'content-length': '0',
   'X-Auth-User': 'bench-user-25',
   'X-Auth-Email': 'bench-user-25@bench.test',
   'X-Auth-Subject': '7d2c3e0a-8f4b-4c1e-9a55-0b7f3c2d1e25',

@@ -39,10 +39,16 @@ export function headerValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x7e]+/g, (s) => encodeURIComponent(s));
 }
 
-/** 200 with every identity header (empty ones too, so the proxy overwrites forged client copies). */
+/**
+ * 200 with every identity header (empty ones too, so the proxy overwrites forged client copies).
+ * `Content-Length: 0` rather than node's default chunked empty body: Caddy's forward_auth (Go) never reads the
+ * body of a 2xx, so a chunked answer cannot be reused and each subrequest opened a new connection (issue #5:
+ * 2,276 connections for 2,275 subrequests; with Content-Length: 0, 1,040 for 15,948).
+ */
 export function allowAnswer(names: HeaderNames, identity: Identity | undefined, accessToken?: string): Answer {
   const headers: OutgoingHttpHeaders = {
     'cache-control': NO_STORE,
+    'content-length': '0',
     [names.user]: headerValue(identity?.username ?? ''),
     [names.email]: headerValue(identity?.email ?? ''),
     [names.subject]: headerValue(identity?.sub ?? ''),
