@@ -35,7 +35,7 @@ export async function startCaddy(authPort: number, appPort: number): Promise<Ben
   writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\n${shipped}`);
   const env = {
     ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir,
-    // `http://127.0.0.1:PORT:` as the site address, but for any Host header (the bench sends the protected host).
+    // `http://:PORT`: plain HTTP on the port for any Host header (the bench sends the protected host, not 127.0.0.1).
     SITE_ADDRESS: `http://:${port}`, KEYGATE_ADDRESS: `127.0.0.1:${authPort}`, APP_ADDRESS: `127.0.0.1:${appPort}`,
   };
   const proc = startProc('caddy', '/usr/bin/caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { env, cwd: dir });

@@ -26,6 +26,10 @@ export interface Bench {
 
 const MB = 1024 * 1024;
 
+function fmtUs(us: number | undefined): string {
+  return us === undefined ? '?' : us.toFixed(1);
+}
+
 function load(b: Bench, server: Server, env: Record<string, string>, expect: number): Load {
   return { url: `${server.url}/auth`, seconds: b.seconds, warmupSeconds: b.warmupSeconds, env, expect, serverPids: [server.proc.pid] };
 }
@@ -33,6 +37,18 @@ function load(b: Bench, server: Server, env: Record<string, string>, expect: num
 function bareOf(b: Bench): WrkResult {
   if (b.bare === undefined) throw new ScenarioError('the bare baseline did not run, so there is nothing to compare with');
   return b.bare;
+}
+
+/**
+ * The bare server under the scenario's own request shapes, measured right before keygate: the machine's speed
+ * drifts by ±20% over minutes (shared host), so each ratio compares runs adjacent in time.
+ */
+async function pairedBare(b: Bench, what: string, env: Record<string, string>): Promise<WrkResult> {
+  return measure(`bare, paired with ${what}`, { ...load(b, b.bareAuth, env, 200), warmupSeconds: 1 });
+}
+
+function pairedNote(bare: WrkResult): string {
+  return ` (bare ${(rps(bare) / 1000).toFixed(1)}k req/s just before)`;
 }
 
 /** Bare node:http answering 200 with keygate's allow headers, same request shapes as the warm scenario. */
@@ -49,19 +65,23 @@ export async function warmBearer(b: Bench): Promise<Row[]> {
   const rate = rps(r) / rps(bare);
   const p99 = r.p99_us / bare.p99_us;
   const verdict = rate >= 0.6 && p99 <= 1.5 ? 'PASS' : 'FAIL';
-  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', r, bare, '≥ 0.6× req/s, p99 ≤ 1.5×', verdict, `${x(rate)} req/s, p99 ${x(p99)}`)];
+  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', r, bare, '≥ 0.6× req/s, p99 ≤ 1.5×', verdict, `${x(rate)} req/s, p99 ${x(p99)}${pairedNote(bare)}`)];
 }
 
 /** Valid token without the role → 403. */
 export async function deny(b: Bench): Promise<Row[]> {
-  const r = await measure('deny', load(b, b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.denyTokens }, 403));
-  return [vsBareRow('Deny (valid token, no role → 403)', r, bareOf(b), 0.6)];
+  const env = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.denyTokens };
+  const bare = await pairedBare(b, 'deny', env);
+  const r = await measure('deny', load(b, b.keygate, env, 403));
+  return [vsBareRow('Deny (valid token, no role → 403)', r, bare, 0.6, pairedNote(bare))];
 }
 
 /** No credentials on an API request → 401. */
 export async function anonymous(b: Bench): Promise<Row[]> {
-  const r = await measure('anonymous API', load(b, b.keygate, { KG_TARGETS: b.prep.files.middleTargets }, 401));
-  return [vsBareRow('Anonymous API (→ 401)', r, bareOf(b), 0.6)];
+  const env = { KG_TARGETS: b.prep.files.middleTargets };
+  const bare = await pairedBare(b, 'anonymous API', env);
+  const r = await measure('anonymous API', load(b, b.keygate, env, 401));
+  return [vsBareRow('Anonymous API (→ 401)', r, bare, 0.6, pairedNote(bare))];
 }
 
 /** A valid session cycled across 50 users (real logins through keygate); n/a until `keygate serve` has sessions. */
@@ -71,8 +91,9 @@ export async function session(b: Bench): Promise<Row[]> {
   const file = join(b.prep.dir, 'cookies.txt');
   writeFileSync(file, `${setup.cookies.join('\n')}\n`);
   const env = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file, KG_CRED_HEADER: 'Cookie', KG_CRED_PREFIX: 'none' };
+  const bare = await pairedBare(b, 'session cookie', env);
   const r = await measure('session cookie', load(b, b.keygate, env, 200));
-  return [vsBareRow('Session cookie (50 users)', r, bareOf(b), 0.5)];
+  return [vsBareRow('Session cookie (50 users)', r, bare, 0.5, pairedNote(bare))];
 }
 
 /** jose's own jwtVerify rate (50 in flight) over the same cold tokens, in its own process. */
@@ -91,11 +112,11 @@ async function joseRate(b: Bench): Promise<number> {
 export async function coldBearer(b: Bench): Promise<Row[]> {
   const url = `${b.keygate.url}/auth`;
   const vars = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.coldA };
-  const w = await runWrk({ url, seconds: b.warmupSeconds, env: luaEnv(vars, 200) });
+  const w = await runWrk({ url, seconds: 1, env: luaEnv(vars, 200) });
   assertAnswers('cold bearer (warm-up)', w, 200);
   const r = await runWrk({ url, seconds: b.seconds, env: luaEnv({ ...vars, KG_OFFSET: String(w.sent) }, 200), serverPids: [b.keygate.proc.pid] });
   assertAnswers('cold bearer', r, 200);
-  if (r.wrapped > 0) throw new ScenarioError(`cold bearer: ran out of the ${COLD_SET_SIZE} cold tokens (${r.wrapped} requests reused one); lower BENCH_DURATION`);
+  if (r.wrapped > 0) throw new ScenarioError(`cold bearer: ran out of the ${b.prep.coldASize} cold tokens (${r.wrapped} requests reused one); raise the token rate in coldSetASize`);
   const jose = await joseRate(b);
   const ratio = rps(r) / jose;
   return [httpRow('Cold bearer (every token new)', r, bareOf(b), '≥ 0.8× jose jwtVerify rate', atLeast(ratio, 0.8), `${x(ratio)} of jose's ${jose.toFixed(0)}/s`)];
@@ -113,6 +134,8 @@ export async function caddy(b: Bench): Promise<Row[]> {
     const r = await measure('Caddy → keygate', { url: viaKeygate.url, seconds: b.seconds, warmupSeconds: b.warmupSeconds, env, expect: 200, serverPids: [viaKeygate.proc.pid, b.keygate.proc.pid, upstream.proc.pid] });
     await viaKeygate.proc.stop();
     const ratio = rps(r) / rps(base);
+    const split = (w: WrkResult, auth: string): string => `Caddy ${fmtUs(w.serverUsEach[0])}, ${auth} ${fmtUs(w.serverUsEach[1])}, upstream ${fmtUs(w.serverUsEach[2])}`;
+    b.notes.push(`CPU µs per request through Caddy: ${split(base, 'bare auth')} vs ${split(r, 'keygate')}.`);
     return [
       httpRow('Caddy forward_auth → bare auth server', base, base, '—', 'info', 'baseline for the row below'),
       httpRow('Caddy forward_auth → keygate', r, base, '≥ 0.8× Caddy → bare auth', atLeast(ratio, 0.8), `${x(ratio)} of Caddy → bare`),
@@ -126,9 +149,11 @@ export async function caddy(b: Bench): Promise<Row[]> {
 export async function largePolicyHttp(b: Bench): Promise<Row[]> {
   const big = await startKeygate('keygate-10k', b.prep, POLICIES.large());
   try {
-    const r = await measure('large policy', load(b, big, { KG_TARGETS: b.prep.files.largeTargets, KG_TOKENS: b.prep.files.warmTokens }, 200));
+    const env = { KG_TARGETS: b.prep.files.largeTargets, KG_TOKENS: b.prep.files.warmTokens };
+    const bare = await pairedBare(b, 'large policy', env);
+    const r = await measure('large policy', load(b, big, env, 200));
     const vsWarm = b.warm === undefined ? '' : `; ${x(rps(r) / rps(b.warm))} of warm bearer (50 rules)`;
-    return [httpRow('Large policy over HTTP (10,000 rules, 1,000 hosts)', r, b.bare, 'reported', 'info', `${x(rps(r) / rps(bareOf(b)))} bare${vsWarm}`)];
+    return [httpRow('Large policy over HTTP (10,000 rules, 1,000 hosts)', r, bare, 'reported', 'info', `${x(rps(r) / rps(bare))} bare${vsWarm}${pairedNote(bare)}`)];
   } finally {
     await big.proc.stop();
   }
@@ -150,6 +175,13 @@ export async function policyMicro(b: Bench): Promise<Row[]> {
   ];
 }
 
+/** V8 heap in use and committed (MB) as keygate's own /metrics reports it (prom-client default metrics). */
+async function heapOf(server: Server): Promise<string> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const read = (name: string): number => Number(new RegExp(`^keygate_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / MB;
+  return `heap ${read('nodejs_heap_size_used_bytes').toFixed(0)}/${read('nodejs_heap_size_total_bytes').toFixed(0)} MB used/committed`;
+}
+
 /** RSS of keygate after 100k distinct tokens, then after another 100k: under 200 MB and flat (≤ +10%). */
 export async function memory(b: Bench): Promise<Row[]> {
   const url = `${b.keygate.url}/auth`;
@@ -161,11 +193,13 @@ export async function memory(b: Bench): Promise<Row[]> {
   };
   const r1 = await phase(b.prep.files.coldA, 'memory, first 100k tokens');
   const rss1 = rssBytes(b.keygate.proc.pid);
+  const heap1 = await heapOf(b.keygate);
   const r2 = await phase(b.prep.files.coldB, 'memory, next 100k tokens');
   const rss2 = rssBytes(b.keygate.proc.pid);
+  const heap2 = await heapOf(b.keygate);
   const growth = rss2 / rss1 - 1;
   const ok = Math.max(rss1, rss2) < 200 * MB && growth <= 0.1;
-  b.notes.push(`Memory phases ran at ${rps(r1).toFixed(0)} and ${rps(r2).toFixed(0)} req/s (all tokens new to keygate or long evicted).`);
+  b.notes.push(`Memory phases ran at ${rps(r1).toFixed(0)} and ${rps(r2).toFixed(0)} req/s (all tokens new to keygate or long evicted); after them: ${heap1}, then ${heap2}. The cold tokens carry the 50 bench users' claims (many tokens per user, as in production), so cached entries share identities.`);
   return [{
     scenario: 'Memory: keygate RSS after 100k / 200k distinct tokens', target: '< 200 MB and flat (≤ +10%)', verdict: ok ? 'PASS' : 'FAIL',
     measured: `${(rss1 / MB).toFixed(0)} MB → ${(rss2 / MB).toFixed(0)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`,

@@ -4,7 +4,8 @@
  * the table and writes bench/RESULTS.md. Every load is bounded in time; every process is stopped, also on failure.
  *
  * Environment: BENCH_DURATION (seconds per measured run, default 8), BENCH_PROFILE=1 (keygate under --cpu-prof;
- * the profile path is printed), BENCH_LOG_LEVEL (keygate's level, default info).
+ * the profile path is printed), BENCH_LOG_LEVEL (keygate's level, default info), BENCH_ONLY=warm,deny,… (a subset,
+ * for profiling; RESULTS.md is then left alone).
  * Exit code 1 when a target is missed or a scenario broke (wrong status, crash).
  */
 import { mkdtempSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { anonymous, bareBaseline, caddy, coldBearer, deny, largePolicyHttp, memory, policyMicro, session, warmBearer, type Bench } from './plan.js';
 import { stopAll } from './procs.js';
 import { table, writeResults, type Row } from './report.js';
-import { KEYGATE_LOG_LEVEL, POLICIES, prepare, startBare, startKeygate, type Prepared } from './setup.js';
+import { COLD_SET_SIZE, KEYGATE_LOG_LEVEL, POLICIES, coldSetASize, prepare, startBare, startKeygate, type Prepared } from './setup.js';
 
 const started = performance.now();
 const seconds = Number(process.env['BENCH_DURATION'] ?? '8');
@@ -55,9 +56,10 @@ const needCold = selected.some(([key]) => key === 'cold' || key === 'memory');
 async function runAll(rows: Row[], notes: string[]): Promise<void> {
   let prep: Prepared | undefined;
   try {
-    say(`starting the Keycloak look-alike and minting tokens${needCold ? ' (2 × 100k cold tokens in worker threads)' : ''}`);
-    prep = await prepare(needCold);
-    if (needCold) notes.push(`Minted 2 × 100,000 cold tokens with the look-alike's signing key in ${prep.mintSeconds.toFixed(1)} s (node:crypto in worker threads, before any load).`);
+    const coldA = needCold ? coldSetASize(seconds) : 0;
+    say(`starting the Keycloak look-alike and minting tokens${needCold ? ` (${coldA} + ${COLD_SET_SIZE} cold tokens in worker threads)` : ''}`);
+    prep = await prepare(coldA);
+    if (needCold) notes.push(`Minted ${coldA.toLocaleString('en')} + ${COLD_SET_SIZE.toLocaleString('en')} cold tokens with the look-alike's signing key in ${prep.mintSeconds.toFixed(1)} s (node:crypto in worker threads, before any load).`);
     const bareAuth = await startBare('auth');
     const keygate = await startKeygate('keygate', prep, POLICIES.middle(), profileDir);
     const b: Bench = { prep, seconds, warmupSeconds, bareAuth, keygate, notes };
@@ -93,7 +95,7 @@ const results = only !== undefined ? '' : writeResults(rows, {
   seconds, warmupSeconds, notes, totalSeconds: (performance.now() - started) / 1000,
   logging: `log level ${KEYGATE_LOG_LEVEL} (one JSON audit line per decision at info), stdout to /dev/null`,
 });
-process.stdout.write(`\n${table(rows)}\n\n`);
+process.stdout.write(`\n${table(rows)}\n\n${notes.map((n) => `- ${n}\n`).join('')}\n`);
 say(only !== undefined ? 'BENCH_ONLY set: bench/RESULTS.md left as it was' : `wrote bench/RESULTS.md (${results.length} bytes)`);
 if (crashed !== undefined) {
   process.stderr.write(`\n!!!!!!!! bench could not run: ${crashed instanceof Error ? crashed.stack ?? crashed.message : String(crashed)}\n`);

@@ -76,7 +76,7 @@ export function x(n: number): string {
 }
 
 /** The standard row of a "≥ k× bare" scenario. */
-export function vsBareRow(scenario: string, r: WrkResult, bare: WrkResult, min: number): Row {
+export function vsBareRow(scenario: string, r: WrkResult, bare: WrkResult, min: number, note = ''): Row {
   const ratio = rps(r) / rps(bare);
-  return httpRow(scenario, r, bare, `≥ ${min}× bare req/s`, atLeast(ratio, min), x(ratio));
+  return httpRow(scenario, r, bare, `≥ ${min}× bare req/s`, atLeast(ratio, min), `${x(ratio)}${note}`);
 }

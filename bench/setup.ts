@@ -11,8 +11,13 @@ import { startNodeServer, startProc, waitForStatus, type BenchProc } from './pro
 import type { BenchFiles } from './scenarios.js';
 import { OTHER_ROLE, benchUsers, captureSigningKey, mintPerUser, mintToFile, payloadOf } from './tokens.js';
 
-/** Distinct cold tokens per set (the cold run and memory phase 1 use set A, memory phase 2 set B). */
+/** Distinct tokens per memory phase: set A's first 100k (memory phase 1), then set B (phase 2). */
 export const COLD_SET_SIZE = 100_000;
+
+/** Set A also feeds the cold run (1 s warm-up + the measured run), so it grows with BENCH_DURATION: 16k tokens/s of load. */
+export function coldSetASize(seconds: number): number {
+  return Math.max(COLD_SET_SIZE, Math.ceil((seconds + 1) * 16_000));
+}
 
 /** keygate's log level in the bench: info (one audit line per decision, as in production), stdout to /dev/null. */
 export const KEYGATE_LOG_LEVEL = process.env['BENCH_LOG_LEVEL'] ?? 'info';
@@ -23,10 +28,12 @@ export interface Prepared {
   readonly dir: string;
   readonly files: BenchFiles;
   readonly mintSeconds: number;
+  /** Tokens in set A (0 when no cold tokens were minted). */
+  readonly coldASize: number;
 }
 
-/** Starts the IdP, mints tokens (warm and deny by the IdP, 2×100k cold with its key) and writes the input files. */
-export async function prepare(coldTokens = true): Promise<Prepared> {
+/** Starts the IdP, mints tokens (warm and deny by the IdP; cold sets A and B with its key, unless `coldA` is 0) and writes the input files. */
+export async function prepare(coldA: number): Promise<Prepared> {
   const dir = mkdtempSync(join(tmpdir(), 'keygate-bench-'));
   const idp = await startTestIdp({ audience: ['keygate'], extraUsers: benchUsers(), accessTokenTtlSeconds: 3600 });
   const warm = await mintPerUser(idp);
@@ -43,11 +50,11 @@ export async function prepare(coldTokens = true): Promise<Prepared> {
   writeFileSync(files.jwks, JSON.stringify(idp.publicJwks()));
   const t0 = performance.now();
   const templates = warm.map(payloadOf);
-  if (coldTokens) {
-    await mintToFile(files.coldA, signer, templates, COLD_SET_SIZE);
+  if (coldA > 0) {
+    await mintToFile(files.coldA, signer, templates, coldA);
     await mintToFile(files.coldB, signer, templates, COLD_SET_SIZE);
   }
-  return { idp, dir, files, mintSeconds: (performance.now() - t0) / 1000 };
+  return { idp, dir, files, mintSeconds: (performance.now() - t0) / 1000, coldASize: coldA };
 }
 
 /** A running server process and its base URL. */

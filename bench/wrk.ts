@@ -27,6 +27,8 @@ export interface WrkResult {
   readonly foreignCores: number;
   /** CPU time of the measured server processes per answer (µs); undefined when none were named. */
   readonly serverUs: number | undefined;
+  /** The same per named process, in the order given. */
+  readonly serverUsEach: readonly number[];
 }
 
 /** Requests per second of a wrk run. */
@@ -50,7 +52,7 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
   const env = { ...process.env, ...run.env, KG_LIMIT: String(run.limit ?? 0) };
   const args = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), '-d', `${run.seconds}s`, '--timeout', '5s', '-s', SCRIPT, run.url];
   const pids = run.serverPids ?? [];
-  const serverCpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const serverCpu = (): number[] => pids.map((pid) => cpuSeconds(pid));
   const cpu0 = cpuSample();
   const server0 = serverCpu();
   const proc = startProc('wrk', '/usr/bin/wrk', args, { env, pipeStdout: true });
@@ -65,12 +67,13 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
   await proc.exited;
   clearTimeout(hardStop);
   await proc.stop();
-  const server = serverCpu() - server0;
+  const server = serverCpu().map((s, i) => s - (server0[i] ?? 0));
   const foreign = foreignCores(cpu0, cpuSample());
   const line = /^KGBENCH (\{.*\})$/m.exec(stdout);
   if (line?.[1] === undefined) throw new Error(`wrk printed no summary (exit ${String(proc.child.exitCode)}):\n${stdout}\n${proc.output()}`);
-  const r = JSON.parse(line[1]) as Omit<WrkResult, 'foreignCores' | 'serverUs'>;
-  return { ...r, foreignCores: foreign, serverUs: pids.length === 0 || r.responses === 0 ? undefined : (server * 1e6) / r.responses };
+  const r = JSON.parse(line[1]) as Omit<WrkResult, 'foreignCores' | 'serverUs' | 'serverUsEach'>;
+  const each = server.map((s) => (s * 1e6) / Math.max(1, r.responses));
+  return { ...r, foreignCores: foreign, serverUs: pids.length === 0 || r.responses === 0 ? undefined : each.reduce((a, b) => a + b, 0), serverUsEach: each };
 }
 
 /** Problems with a run's answers: any unexpected status, socket error or timeout. Empty = every answer as expected. */
