@@ -5,10 +5,10 @@
  *
  * Environment: BENCH_DURATION (seconds per measured run, default 8), BENCH_PROFILE=1 (keygate under --cpu-prof;
  * the profile path is printed), BENCH_LOG_LEVEL (keygate's level, default info), BENCH_ONLY=warm,deny,… (a subset,
- * for profiling; RESULTS.md is then left alone).
+ * for profiling; RESULTS.md is then left alone), BENCH_KEEP=1 (keep the temporary token and policy files).
  * Exit code 1 when a target is missed or a scenario broke (wrong status, crash).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anonymous, bareBaseline, caddy, coldBearer, deny, largePolicyHttp, memory, policyMicro, session, warmBearer, type Bench } from './plan.js';
@@ -76,6 +76,8 @@ async function runAll(rows: Row[], notes: string[]): Promise<void> {
   } finally {
     await stopAll();
     await prep?.idp.close();
+    // The token files are a few hundred MB; BENCH_KEEP=1 keeps them for a look afterwards.
+    if (prep !== undefined && process.env['BENCH_KEEP'] !== '1') rmSync(prep.dir, { recursive: true, force: true });
   }
 }
 
