@@ -118,8 +118,23 @@ export async function coldBearer(b: Bench): Promise<Row[]> {
   assertAnswers('cold bearer', r, 200);
   if (r.wrapped > 0) throw new ScenarioError(`cold bearer: ran out of the ${b.prep.coldASize} cold tokens (${r.wrapped} requests reused one); raise the token rate in coldSetASize`);
   const jose = await joseRate(b);
+  const overHttp = await bareJose(b);
   const ratio = rps(r) / jose;
-  return [httpRow('Cold bearer (every token new)', r, bareOf(b), '≥ 0.8× jose jwtVerify rate', atLeast(ratio, 0.8), `${x(ratio)} of jose's ${jose.toFixed(0)}/s`)];
+  return [
+    httpRow('Cold bearer (every token new)', r, bareOf(b), '≥ 0.8× jose jwtVerify rate', atLeast(ratio, 0.8), `${x(ratio)} of jose's ${jose.toFixed(0)}/s; ${x(rps(r) / rps(overHttp))} of bare node:http + jwtVerify`),
+    httpRow('Bare node:http + jose jwtVerify per request (cold yardstick)', overHttp, bareOf(b), '—', 'info', 'same cold tokens, no cache'),
+  ];
+}
+
+/** node:http running jose's jwtVerify on every request: what HTTP plus verification alone cost, on the same cores as wrk. */
+async function bareJose(b: Bench): Promise<WrkResult> {
+  const server = await startBare('jose', [b.prep.files.jwks, b.prep.idp.issuer]);
+  try {
+    const vars = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.coldA };
+    return await measure('bare node:http + jwtVerify', { ...load(b, server, vars, 200), warmupSeconds: 1 });
+  } finally {
+    await server.proc.stop();
+  }
 }
 
 /** Caddy forward_auth → bare auth server vs Caddy forward_auth → keygate; same upstream, same tokens. */

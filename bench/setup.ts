@@ -64,9 +64,9 @@ export interface Server {
   readonly proc: BenchProc;
 }
 
-/** Starts a bare baseline process (`auth` or `upstream`). */
-export async function startBare(mode: 'auth' | 'upstream'): Promise<Server> {
-  const { proc, port } = await startNodeServer(`bare-${mode}`, 'bare-server.js', [mode]);
+/** Starts a bare baseline process (`auth`, `upstream`, or `jose` with the JWKS file and issuer). */
+export async function startBare(mode: 'auth' | 'upstream' | 'jose', args: readonly string[] = []): Promise<Server> {
+  const { proc, port } = await startNodeServer(`bare-${mode}`, 'bare-server.js', [mode, ...args]);
   return { url: `http://127.0.0.1:${port}`, port, proc };
 }
 
