@@ -10,7 +10,11 @@ import { pkcePair, startTestIdp } from '../support/idp.js';
 import { authorizationUrl } from './helpers.js';
 
 const executablePath = process.env.KEYGATE_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(executablePath) ? false : `no Chromium at ${executablePath} (set KEYGATE_CHROMIUM)`;
+const missing = existsSync(executablePath) ? undefined : `no Chromium at ${executablePath} (apt-get install chromium, or set KEYGATE_CHROMIUM)`;
+// A missing browser is a loud skip locally and a failure in CI (E2E_REQUIRED=1): never a silent pass.
+if (missing !== undefined && process.env['E2E_REQUIRED'] === '1') throw new Error(`E2E_REQUIRED=1: ${missing}`);
+if (missing !== undefined) process.stderr.write(`\n!!!!!!!! SKIPPED: ${missing} !!!!!!!!\n\n`);
+const skip = missing ?? false;
 
 let idp: KeycloakLookalike;
 let app: Server;
