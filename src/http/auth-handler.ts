@@ -140,9 +140,10 @@ function bearer(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, t
     if (!isAuthError(err)) throw err;
     return { ...failure(err), answer: errorAnswer(err, true), target };
   };
-  if (token === '' || /\s/.test(token)) return tokenFailure(new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' }));
+  // A cached token passed the whitespace check before it was cached, so the cache is asked first.
   const cached = deps.peek?.(token);
   if (cached !== undefined) return fromDecision(deps, req, proxy, target, kind, m.decide(cached), { identity: cached, accessToken: token });
+  if (token === '' || /\s/.test(token)) return tokenFailure(new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' }));
   return deps.verify(token).then((identity) => fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token }), tokenFailure);
 }
 
