@@ -1,22 +1,11 @@
 /** Real Caddy in front of an auth server, with the shipped deploy/caddy/Caddyfile (as test/support/proxies.ts starts it). */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startProc, type BenchProc } from './procs.js';
+import { freePort } from '../test/support/proc.js';
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/support/proc.js';
 
 /** A running Caddy: the URL clients send to, and its process. */
 export interface BenchCaddy {

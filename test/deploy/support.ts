@@ -8,6 +8,8 @@ import { Ajv, type AnySchema, type ErrorObject, type Options, type ValidateFunct
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { skipLoudly } from '../support/proc.js';
+import { isRecord, list, record, str } from '../support/shape.js';
 
 /** Repository root (tests run from dist/test/deploy). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -18,28 +20,7 @@ export const SCHEMA_DIR = join(ROOT, '..', 'shared', 'schemas');
 /** The identity headers keygate sends on 200, from the config defaults (DESIGN.md §6), in their documented order. */
 export const KEYGATE_HEADERS: readonly string[] = Object.values(DEFAULT_HEADERS);
 
-/** A plain mapping (not null, not a list). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `value` as a mapping, or an assertion failure naming `what`. */
-export function record(value: unknown, what: string): Record<string, unknown> {
-  assert.ok(isRecord(value), `${what} must be a mapping`);
-  return value;
-}
-
-/** `value` as a list, or an assertion failure naming `what`. */
-export function list(value: unknown, what: string): unknown[] {
-  assert.ok(Array.isArray(value), `${what} must be a list`);
-  return value;
-}
-
-/** `value` as a string, or an assertion failure naming `what`. */
-export function str(value: unknown, what: string): string {
-  assert.equal(typeof value, 'string', `${what} must be a string`);
-  return String(value);
-}
+export { isRecord, list, record, str };
 
 /** Repository-relative path, for test names and messages. */
 export function rel(file: string): string {
@@ -97,10 +78,7 @@ export function yamlDocument(file: string): unknown {
 export function requireSchema(t: TestContext, name: string): unknown {
   const file = join(SCHEMA_DIR, name);
   if (existsSync(file)) return name.endsWith('.json') ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : readFileSync(file, 'utf8');
-  const msg = `schema ${file} is missing (shared/schemas/ must sit beside the checkout); this validation cannot run`;
-  if (process.env['E2E_REQUIRED'] === '1') throw new Error(`E2E_REQUIRED=1: ${msg}`);
-  process.stderr.write(`\n!!!!!!!! SKIPPED: ${msg} !!!!!!!!\n\n`);
-  t.skip(`SKIPPED: ${msg}`);
+  skipLoudly(t, `schema ${file} is missing (shared/schemas/ must sit beside the checkout); this validation cannot run`);
   return undefined;
 }
 

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import type { Identity } from '../../src/identity/types.js';
 import { loadPolicy, type CompiledPolicy } from '../../src/policy/index.js';
 import { formatProblem } from '../../src/util/problems.js';
+import { isRecord, list, record, str } from '../support/shape.js';
 
 /** Repository root (tests run from dist/test/examples). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -47,28 +48,7 @@ export const EXAMPLES: readonly Example[] = [
   },
 ];
 
-/** A plain mapping (not null, not a list). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `value` as a mapping, or an assertion failure naming `what`. */
-export function record(value: unknown, what: string): Record<string, unknown> {
-  assert.ok(isRecord(value), `${what} must be a mapping`);
-  return value;
-}
-
-/** `value` as a list, or an assertion failure naming `what`. */
-export function list(value: unknown, what: string): unknown[] {
-  assert.ok(Array.isArray(value), `${what} must be a list`);
-  return value;
-}
-
-/** `value` as a string, or an assertion failure naming `what`. */
-export function str(value: unknown, what: string): string {
-  assert.equal(typeof value, 'string', `${what} must be a string`);
-  return String(value);
-}
+export { isRecord, list, record, str };
 
 /** The text of a file of the example. */
 export function exampleText(ex: Example, file: string): string {

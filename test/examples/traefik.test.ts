@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
+import { skipLoudly } from '../support/proc.js';
 import { EXAMPLES, exampleYaml, isRecord, list, record, ROOT, str, type Example } from './support.js';
 
 const SCHEMA_DIR = join(ROOT, '..', 'shared', 'schemas');
@@ -19,10 +20,7 @@ const PATH_REWRITERS = ['stripPrefix', 'stripPrefixRegex', 'replacePath', 'repla
 function schemaValidator(t: TestContext, name: string, closeRoot: boolean): ValidateFunction | undefined {
   const file = join(SCHEMA_DIR, name);
   if (!existsSync(file)) {
-    const msg = `schema ${file} is missing (shared/schemas/ must sit beside the checkout); this validation cannot run`;
-    if (process.env['E2E_REQUIRED'] === '1') throw new Error(`E2E_REQUIRED=1: ${msg}`);
-    process.stderr.write(`\n!!!!!!!! SKIPPED: ${msg} !!!!!!!!\n\n`);
-    t.skip(`SKIPPED: ${msg}`);
+    skipLoudly(t, `schema ${file} is missing (shared/schemas/ must sit beside the checkout); this validation cannot run`);
     return undefined;
   }
   const schema = record(JSON.parse(readFileSync(file, 'utf8')) as unknown, name);

@@ -34,17 +34,20 @@ export function findBinary(name: string): string | undefined {
 }
 
 /**
- * The binary's path; when it is missing, skips the test with a loud message, or fails it when
- * E2E_REQUIRED=1 (as in CI), so an end-to-end test never silently proves nothing.
+ * Skips the test with a loud banner, or fails it when E2E_REQUIRED=1 (as in CI), so a test that cannot run
+ * never silently proves nothing.
  */
-export function requireBinary(t: TestContext, name: string, pkg = name): string | undefined {
-  const p = findBinary(name);
-  if (p !== undefined) return p;
-  const msg = `${name} is not installed (apt-get install ${pkg}); this end-to-end test cannot run`;
+export function skipLoudly(t: TestContext, msg: string): void {
   if (process.env['E2E_REQUIRED'] === '1') throw new Error(`E2E_REQUIRED=1: ${msg}`);
   process.stderr.write(`\n!!!!!!!! SKIPPED: ${msg} !!!!!!!!\n\n`);
   t.skip(`SKIPPED: ${msg}`);
-  return undefined;
+}
+
+/** The binary's path; when it is missing, skipLoudly (a failure under E2E_REQUIRED=1). */
+export function requireBinary(t: TestContext, name: string, pkg = name): string | undefined {
+  const p = findBinary(name);
+  if (p === undefined) skipLoudly(t, `${name} is not installed (apt-get install ${pkg}); this end-to-end test cannot run`);
+  return p;
 }
 
 const running = new Set<ChildProcess>();
