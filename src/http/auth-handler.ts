@@ -20,8 +20,11 @@ export interface PolicyMatch {
 
 /** What the session layer (browser sign-in) offers the hot path. Absent = bearer tokens only. */
 export interface SessionLayer {
-  /** Identity from the session cookie, refreshing it when due; undefined when there is no usable session. */
-  identify(req: IncomingMessage, target: Target): Promise<SessionIdentity | undefined>;
+  /**
+   * Identity from the session cookie, refreshing it when due; undefined when there is no usable session.
+   * Synchronous when no I/O is needed (no cookie, or an opened session needing no refresh), else a promise.
+   */
+  identify(req: IncomingMessage, target: Target): SessionIdentity | undefined | Promise<SessionIdentity | undefined>;
   /** Answers `/_keygate/*` paths that arrive through a forward-auth subrequest. */
   forwarded(req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Answer>;
   /** The answer for an unauthenticated browser navigation (redirect to Keycloak; 401 + Location on nginx). */
@@ -63,11 +66,14 @@ const RESERVED = '/_keygate/';
 
 /** Creates the handler for one proxy kind. */
 export function createAuthHandler(deps: AuthHandlerDeps): (req: IncomingMessage, res: ServerResponse, proxy: ProxyKind) => void {
+  const allowed = allowAnswers(deps);
   return (req, res, proxy) => {
     const started = performance.now();
+    // A subrequest's body (if a proxy sends one) is never read: drain it now, as node's own fast path does.
+    req.resume();
     let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = decideRequest(deps, req, proxy);
+      outcome = decideRequest(deps, allowed, req, proxy);
     } catch (err) {
       outcome = failure(err);
     }
@@ -110,7 +116,26 @@ function reasonOf(err: AuthError): DecisionReason {
   }
 }
 
-function decideRequest(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind): Outcome | Promise<Outcome> {
+/** Builds allow answers; one per identity when no access token rides along (identities are shared by the caches). */
+type AllowAnswers = (identity: Identity | undefined, accessToken: string | undefined) => Answer;
+
+function allowAnswers(deps: AuthHandlerDeps): AllowAnswers {
+  const names = deps.config.headers;
+  const byIdentity = new WeakMap<Identity, Answer>();
+  const anonymous = allowAnswer(names, undefined);
+  return (identity, accessToken) => {
+    if (accessToken !== undefined) return allowAnswer(names, identity, accessToken);
+    if (identity === undefined) return anonymous;
+    let a = byIdentity.get(identity);
+    if (a === undefined) {
+      a = allowAnswer(names, identity);
+      byIdentity.set(identity, a);
+    }
+    return a;
+  };
+}
+
+function decideRequest(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind): Outcome | Promise<Outcome> {
   const peer = req.socket.remoteAddress ?? '';
   if (!deps.isTrustedPeer(peer)) {
     deps.metrics.untrustedPeerRequests.inc();
@@ -120,12 +145,13 @@ function decideRequest(deps: AuthHandlerDeps, req: IncomingMessage, proxy: Proxy
   if (target.path.startsWith(RESERVED) && deps.sessions !== undefined) return reserved(deps.sessions, req, target, proxy);
   const m = deps.match(target);
   const kind = requestKind(req.headers);
-  if (!m.needsIdentity) return fromDecision(deps, req, proxy, target, kind, m.decide(undefined), undefined);
+  if (!m.needsIdentity) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(undefined), undefined);
   const auth = req.headers['authorization'];
-  if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) return bearer(deps, req, proxy, target, kind, m, auth.slice(6).trim());
-  if (deps.sessions === undefined) return fromDecision(deps, req, proxy, target, kind, m.decide(undefined), undefined);
-  const sessions = deps.sessions;
-  return sessions.identify(req, target).then((session) => fromDecision(deps, req, proxy, target, kind, m.decide(session?.identity), session));
+  if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) return bearer(deps, allowed, req, proxy, target, kind, m, auth.slice(6).trim());
+  if (deps.sessions === undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(undefined), undefined);
+  const session = deps.sessions.identify(req, target);
+  if (session instanceof Promise) return session.then((s) => fromDecision(deps, allowed, req, proxy, target, kind, m.decide(s?.identity), s));
+  return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(session?.identity), session);
 }
 
 async function reserved(sessions: SessionLayer, req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Outcome> {
@@ -135,19 +161,19 @@ async function reserved(sessions: SessionLayer, req: IncomingMessage, target: Ta
 }
 
 /** A bearer token: the cached verification synchronously when there is one, else a full verification. */
-function bearer(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, m: PolicyMatch, token: string): Outcome | Promise<Outcome> {
+function bearer(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, m: PolicyMatch, token: string): Outcome | Promise<Outcome> {
   const tokenFailure = (err: unknown): Outcome => {
     if (!isAuthError(err)) throw err;
     return { ...failure(err), answer: errorAnswer(err, true), target };
   };
   // A cached token passed the whitespace check before it was cached, so the cache is asked first.
   const cached = deps.peek?.(token);
-  if (cached !== undefined) return fromDecision(deps, req, proxy, target, kind, m.decide(cached), { identity: cached, accessToken: token });
+  if (cached !== undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(cached), { identity: cached, accessToken: token });
   if (token === '' || /\s/.test(token)) return tokenFailure(new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' }));
-  return deps.verify(token).then((identity) => fromDecision(deps, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token }), tokenFailure);
+  return deps.verify(token).then((identity) => fromDecision(deps, allowed, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token }), tokenFailure);
 }
 
-function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Outcome | Promise<Outcome> {
+function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Outcome | Promise<Outcome> {
   const identity = s?.identity;
   if (d.kind === 'unauthenticated' && kind === 'browser' && deps.sessions !== undefined) {
     return deps.sessions.challenge(req, target, proxy).then((challenge) => outcomeOf(d, withSession(challenge, s), target, identity));
@@ -157,7 +183,7 @@ function fromDecision(deps: AuthHandlerDeps, req: IncomingMessage, proxy: ProxyK
     // With passAccessToken the upstream gets the caller's current token: the session's, or the verified bearer token
     // itself (Traefik deletes every authResponseHeaders header from the request unless the auth answer has it).
     const token = deps.config.passAccessToken ? s?.accessToken : undefined;
-    answer = allowAnswer(deps.config.headers, identity, token);
+    answer = allowed(identity, token);
   } else if (d.kind === 'deny') {
     answer = forbiddenAnswer(d.rule, kind);
   } else {
@@ -196,7 +222,8 @@ function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse
     method: t?.method ?? req.headers['x-forwarded-method']?.toString().slice(0, 16), host: t?.host, path: t?.path,
     user: id?.username, sub: id?.sub, via: id?.via, peer: req.socket.remoteAddress,
     latency_ms: Math.round(seconds * 1e6) / 1e3,
-    ...(o.error ? { error: o.error.code, detail: o.error.detail } : {}),
+    // Undefined fields are left out of the line.
+    error: o.error?.code, detail: o.error?.detail,
   });
 }
 

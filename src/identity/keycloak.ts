@@ -19,24 +19,6 @@ export interface KeycloakOptions {
   readonly isRevoked?: (sid: string) => boolean;
 }
 
-const counters = new WeakMap<Metrics, Map<string, { inc(): void }>>();
-
-/** The token-verification counter child for (via, result), created once: no label hashing per request. */
-function verificationCounter(metrics: Metrics, via: string, result: string): { inc(): void } {
-  let byKey = counters.get(metrics);
-  if (byKey === undefined) {
-    byKey = new Map();
-    counters.set(metrics, byKey);
-  }
-  const key = `${via}\u0000${result}`;
-  let c = byKey.get(key);
-  if (c === undefined) {
-    c = metrics.tokenVerifications.labels(via, result);
-    byKey.set(key, c);
-  }
-  return c;
-}
-
 /** Keycloak as keygate sees it: discovery is retried in the background until it succeeds, so the service starts even while Keycloak is down. */
 export class Keycloak {
   /** Verifies bearer tokens against `audiences` / `authorizedParties`. */
@@ -65,14 +47,14 @@ export class Keycloak {
       introspect,
       now,
       ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}),
-      onResult: (result, via) => verificationCounter(metrics, via, result).inc(),
+      onResult: (result, via) => metrics.tokenVerified(via, result),
     });
     this.sessionVerifier = new TokenVerifier({
       checks: { issuer: config.issuer, algorithms: config.algorithms, audiences: [], authorizedParties: [config.clientId], clockToleranceSeconds: config.clockToleranceSeconds },
       jwks: () => this.#jwks,
       now,
       cacheSize: 1000,
-      onResult: (result) => verificationCounter(metrics, 'session', result).inc(),
+      onResult: (result) => metrics.tokenVerified('session', result),
     });
   }
 

@@ -3,7 +3,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AuthError, isAuthError } from '../errors.js';
 import { identityFromClaims } from './claims.js';
 import type { JwksCache } from './jwks.js';
-import { ExpiringCache, tokenKey } from './token-cache.js';
+import { ExpiringCache, TokenCache, slotOf, tokenKey } from './token-cache.js';
 import type { Identity } from './types.js';
 
 /** The checks every token must pass (DESIGN §4). */
@@ -36,24 +36,25 @@ export interface VerifierOptions {
 /** Verifies bearer tokens into Identities. Throws AuthError only. */
 export class TokenVerifier {
   readonly #opts: VerifierOptions;
-  readonly #cache: ExpiringCache<Identity>;
+  readonly #cache: TokenCache<Identity>;
   /**
    * Identities by a hash of their content: tokens with the same identity (one user's tokens over a day, a
    * session's refreshes) share one readonly Identity, so each cache entry retains ~150 bytes instead of ~1 KB
    * and verifying a token for a known identity leaves only short-lived garbage (issue #5, memory scenario).
    */
   readonly #identities: ExpiringCache<Identity>;
-  readonly #inflight = new Map<string, Promise<{ identity: Identity; expiresAt: number }>>();
+  /** Verifications in flight by slot (see TokenCache): concurrent requests with one new token share one verification. */
+  readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<{ identity: Identity; expiresAt: number }> }>();
 
   constructor(opts: VerifierOptions) {
     this.#opts = opts;
-    this.#cache = new ExpiringCache(opts.cacheSize ?? 20_000);
+    this.#cache = new TokenCache(opts.cacheSize ?? 20_000);
     this.#identities = new ExpiringCache(opts.cacheSize ?? 20_000);
   }
 
   /** The cached identity of `token` when a previous verification still holds (synchronous: the hot path's fast lane). */
   peek(token: string): Identity | undefined {
-    const cached = this.#cache.get(tokenKey(token), this.#opts.now());
+    const cached = this.#cache.get(token, this.#opts.now());
     if (cached === undefined || this.#revoked(cached)) return undefined;
     this.#opts.onResult?.('cached', 'jwt');
     return cached;
@@ -62,20 +63,29 @@ export class TokenVerifier {
   /** Verifies `token`, answering from the cache when a previous verification still holds. */
   async verify(token: string): Promise<Identity> {
     const now = this.#opts.now();
-    const key = tokenKey(token);
-    const cached = this.#cache.get(key, now);
+    const cached = this.#cache.get(token, now);
     if (cached !== undefined && !this.#revoked(cached)) {
       this.#opts.onResult?.('cached', 'jwt');
       return cached;
     }
-    let pending = this.#inflight.get(key);
-    if (pending === undefined) {
-      pending = this.#verifyFresh(token).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
+    const slot = slotOf(token);
+    const shared = this.#inflight.get(slot);
+    let pending: Promise<{ identity: Identity; expiresAt: number }>;
+    if (shared !== undefined && shared.token === token) pending = shared.pending;
+    else {
+      pending = this.#verifyFresh(token);
+      // A slot already taken by another token (same tail) is left to it: this verification just is not shared.
+      if (shared === undefined) {
+        this.#inflight.set(slot, { token, pending });
+        const mine = pending;
+        void mine.finally(() => {
+          if (this.#inflight.get(slot)?.pending === mine) this.#inflight.delete(slot);
+        }).catch(() => undefined);
+      }
     }
     const { identity, expiresAt } = await pending;
     if (this.#revoked(identity)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'the session of this token was logged out' });
-    this.#cache.set(key, identity, expiresAt);
+    this.#cache.set(token, identity, expiresAt);
     return identity;
   }
 

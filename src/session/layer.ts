@@ -29,7 +29,7 @@ interface FlowRequest {
 export function createSessionLayer(deps: SessionDeps): SessionLayer {
   const reader = new SessionReader(deps);
   return {
-    identify: (req: IncomingMessage): Promise<SessionIdentity | undefined> => reader.identify(req.headers.cookie),
+    identify: (req: IncomingMessage): SessionIdentity | undefined | Promise<SessionIdentity | undefined> => reader.identify(req.headers.cookie),
     challenge: (_req, target: Target, proxy: ProxyKind) => {
       const origin = `${target.scheme}://${target.authority}`;
       // nginx (auth-signin pattern): 401 + Location to /_keygate/start, which nginx routes to keygate directly,
