@@ -2,6 +2,7 @@
 import { importJWK, type JWK, type JWSHeaderParameters } from 'jose';
 import { AuthError } from '../errors.js';
 import { isRecord } from './claims.js';
+import { importVerificationKey, type VerificationKey } from './jws.js';
 
 /** Imported public key as jose returns it. */
 type PublicKey = Awaited<ReturnType<typeof importJWK>>;
@@ -24,6 +25,7 @@ export class JwksCache {
   readonly #opts: JwksOptions;
   #keys = new Map<string, JWK>();
   readonly #imported = new Map<string, PublicKey>();
+  readonly #verification = new Map<string, VerificationKey>();
   #loaded = false;
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #lastOk = false;
@@ -60,6 +62,7 @@ export class JwksCache {
       const keys = signatureKeys(body);
       this.#keys = keys;
       this.#imported.clear();
+      this.#verification.clear();
       this.#loaded = true;
       this.#lastOk = true;
       this.#opts.onFetch?.(true);
@@ -71,8 +74,36 @@ export class JwksCache {
     }
   }
 
-  /** Resolves the key for a token header; throws AuthError (invalid token, or IdP unavailable). */
+  /** Resolves the key for a token header as jose takes it (logout tokens); throws AuthError (invalid token, or IdP unavailable). */
   async resolve(header: JWSHeaderParameters): Promise<PublicKey> {
+    const { jwk, alg } = await this.#jwkFor(header);
+    const cacheKey = `${jwk.kid ?? ''}\u0000${alg}`;
+    let key = this.#imported.get(cacheKey);
+    if (key === undefined) {
+      try {
+        key = await importJWK(jwk, alg);
+      } catch (cause) {
+        throw new AuthError('ERR_TOKEN_INVALID', { detail: `key ${String(jwk.kid)} cannot be used with ${alg}`, cause });
+      }
+      this.#imported.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /** Resolves the node:crypto verification key for a token header (bearer tokens, see jws.ts); throws AuthError. */
+  async verificationKey(header: JWSHeaderParameters): Promise<VerificationKey> {
+    const { jwk, alg } = await this.#jwkFor(header);
+    const cacheKey = `${jwk.kid ?? ''}\u0000${alg}`;
+    let key = this.#verification.get(cacheKey);
+    if (key === undefined) {
+      key = importVerificationKey(jwk as Readonly<Record<string, unknown>>, alg);
+      this.#verification.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /** The JWK for a header: alg allowed, kid known (refetching within the cooldown), key declared for that alg. */
+  async #jwkFor(header: JWSHeaderParameters): Promise<{ jwk: JWK; alg: string }> {
     const alg = header.alg;
     if (alg === undefined || !this.#opts.algorithms.includes(alg)) {
       throw new AuthError('ERR_TOKEN_INVALID', { detail: `alg ${String(alg)} is not allowed` });
@@ -88,17 +119,7 @@ export class JwksCache {
       if (jwk === undefined) throw new AuthError('ERR_TOKEN_INVALID', { detail: `no signature key with kid ${JSON.stringify(header.kid ?? null)}` });
     }
     if (jwk.alg !== undefined && jwk.alg !== alg) throw new AuthError('ERR_TOKEN_INVALID', { detail: `key ${String(jwk.kid)} is for ${jwk.alg}, token says ${alg}` });
-    const cacheKey = `${jwk.kid ?? ''}\u0000${alg}`;
-    let key = this.#imported.get(cacheKey);
-    if (key === undefined) {
-      try {
-        key = await importJWK(jwk, alg);
-      } catch (cause) {
-        throw new AuthError('ERR_TOKEN_INVALID', { detail: `key ${String(jwk.kid)} cannot be used with ${alg}`, cause });
-      }
-      this.#imported.set(cacheKey, key);
-    }
-    return key;
+    return { jwk, alg };
   }
 
   #find(header: JWSHeaderParameters): JWK | undefined {

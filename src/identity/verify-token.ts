@@ -1,8 +1,9 @@
-/** Bearer token verification: jose for JWTs, optional RFC 7662 introspection for opaque tokens, behind a bounded cache. */
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+/** Bearer token verification: JWTs on node:crypto (jws.ts), optional RFC 7662 introspection for opaque tokens, behind a bounded cache. */
+import { errors as joseErrors } from 'jose';
 import { AuthError, isAuthError } from '../errors.js';
 import { identityFromClaims } from './claims.js';
 import type { JwksCache } from './jwks.js';
+import { checkClaims, parseJwt, verifySignature } from './jws.js';
 import { ExpiringCache, TokenCache, slotOf, tokenKey } from './token-cache.js';
 import type { Identity } from './types.js';
 
@@ -112,18 +113,16 @@ export class TokenVerifier {
     }
   }
 
-  async #verifyJwt(token: string): Promise<JWTPayload> {
+  /** DESIGN §4 on node:crypto (see jws.ts): parse, allowed alg and known key, signature, then iss/exp/nbf/iat/sub. */
+  async #verifyJwt(token: string): Promise<Readonly<Record<string, unknown>>> {
     const jwks = this.#opts.jwks();
     if (jwks === undefined) throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: 'issuer discovery has not completed' });
+    const jwt = parseJwt(token);
+    const key = await jwks.verificationKey({ alg: jwt.alg, ...(jwt.kid !== undefined ? { kid: jwt.kid } : {}) });
+    if (!(await verifySignature(jwt, key))) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'signature verification failed' });
     const { checks } = this.#opts;
-    const { payload } = await jwtVerify(token, (header) => jwks.resolve(header), {
-      issuer: checks.issuer,
-      algorithms: [...checks.algorithms],
-      clockTolerance: checks.clockToleranceSeconds,
-      currentDate: new Date(this.#opts.now()),
-      requiredClaims: ['exp', 'sub'],
-    });
-    return payload;
+    checkClaims(jwt.payload, { issuer: checks.issuer, clockToleranceSeconds: checks.clockToleranceSeconds, now: this.#opts.now() });
+    return jwt.payload;
   }
 
   async #introspect(token: string): Promise<Readonly<Record<string, unknown>>> {
