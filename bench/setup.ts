@@ -14,9 +14,9 @@ import { OTHER_ROLE, benchUsers, captureSigningKey, mintPerUser, mintToFile, pay
 /** Distinct tokens per memory phase: set A's first 100k (memory phase 1), then set B (phase 2). */
 export const COLD_SET_SIZE = 100_000;
 
-/** Set A also feeds the cold run (1 s warm-up + the measured run), so it grows with BENCH_DURATION: 16k tokens/s of load. */
+/** Set A also feeds the cold run (1 s warm-up + the measured run), so it grows with BENCH_DURATION: 40k tokens/s of load. */
 export function coldSetASize(seconds: number): number {
-  return Math.max(COLD_SET_SIZE, Math.ceil((seconds + 1) * 16_000));
+  return Math.max(COLD_SET_SIZE, Math.ceil((seconds + 1) * 40_000));
 }
 
 /** keygate's log level in the bench: info (one audit line per decision, as in production), stdout to /dev/null. */

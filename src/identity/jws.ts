@@ -11,6 +11,7 @@
 import { constants, createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { AuthError } from '../errors.js';
 import { isRecord } from './claims.js';
+import type { SignatureWorkers } from './signature-workers.js';
 
 /** What verifying one algorithm takes. */
 interface AlgorithmSpec {
@@ -114,14 +115,18 @@ export function parseJwt(token: string): ParsedJwt {
   return { header, alg, kid, payload: decodeJson(p, 'JWT payload'), signingInput: token.slice(0, last), signature: Buffer.from(s, 'base64url') };
 }
 
-/** Verifies the signature on libuv's thread pool; resolves to whether it holds (never rejects). */
-export function verifySignature(jwt: ParsedJwt, vk: VerificationKey): Promise<boolean> {
+/**
+ * Verifies the signature off the event loop: on `workers` when given (batched, see signature-workers.ts), else on
+ * libuv's thread pool. Resolves to whether it holds; rejects (ERR_INTERNAL) only when a worker died.
+ */
+export function verifySignature(jwt: ParsedJwt, vk: VerificationKey, workers?: SignatureWorkers): Promise<boolean> {
   const spec = SPECS[vk.alg];
   if (spec === undefined || vk.alg !== jwt.alg) return Promise.resolve(false);
   if (spec.signatureBytes !== undefined && jwt.signature.length !== spec.signatureBytes) return Promise.resolve(false);
   const key: VerifyKeyObjectInput | KeyObject = spec.pssSalt !== undefined
     ? { key: vk.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSalt }
     : spec.signatureBytes !== undefined ? { key: vk.key, dsaEncoding: 'ieee-p1363' } : vk.key;
+  if (workers !== undefined) return workers.verify(spec.digest, jwt.signingInput, key, jwt.signature);
   return new Promise((resolve) => {
     try {
       cryptoVerify(spec.digest, Buffer.from(jwt.signingInput, 'latin1'), key, jwt.signature, (err, ok) => resolve(err === null && ok));

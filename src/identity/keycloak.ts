@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { JwksCache } from './jwks.js';
+import { SignatureWorkers } from './signature-workers.js';
 import { TokenVerifier, type Introspect } from './verify-token.js';
 
 /** Code-level options (test hooks), never YAML keys. */
@@ -33,6 +34,8 @@ export class Keycloak {
   #jwks: JwksCache | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Signature checks of both verifiers, on worker threads (started at the first token). */
+  readonly #signatures = new SignatureWorkers();
 
   constructor(config: Config, log: Logger, metrics: Metrics, opts: KeycloakOptions = {}) {
     this.#config = config;
@@ -47,6 +50,7 @@ export class Keycloak {
       introspect,
       now,
       ...(opts.isRevoked ? { isRevoked: opts.isRevoked } : {}),
+      signatures: this.#signatures,
       onResult: (result, via) => metrics.tokenVerified(via, result),
     });
     this.sessionVerifier = new TokenVerifier({
@@ -54,6 +58,7 @@ export class Keycloak {
       jwks: () => this.#jwks,
       now,
       cacheSize: 1000,
+      signatures: this.#signatures,
       onResult: (result) => metrics.tokenVerified('session', result),
     });
   }
@@ -84,6 +89,7 @@ export class Keycloak {
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    void this.#signatures.close();
   }
 
   #schedule(ok: boolean): void {

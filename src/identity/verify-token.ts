@@ -4,6 +4,7 @@ import { AuthError, isAuthError } from '../errors.js';
 import { identityFromClaims } from './claims.js';
 import type { JwksCache } from './jwks.js';
 import { checkClaims, parseJwt, verifySignature } from './jws.js';
+import type { SignatureWorkers } from './signature-workers.js';
 import { ExpiringCache, TokenCache, slotOf, tokenKey } from './token-cache.js';
 import type { Identity } from './types.js';
 
@@ -30,6 +31,8 @@ export interface VerifierOptions {
   readonly introspectionTtlMs?: number;
   /** Asks whether a Keycloak session id has been revoked (back-channel logout). */
   readonly isRevoked?: (sid: string) => boolean;
+  /** Where signatures are checked (batched worker threads); absent: libuv's thread pool. */
+  readonly signatures?: SignatureWorkers | undefined;
   /** Called once per verification outcome (metrics). */
   readonly onResult?: (result: 'valid' | 'invalid' | 'expired' | 'unavailable' | 'cached', via: 'jwt' | 'introspection') => void;
 }
@@ -119,7 +122,7 @@ export class TokenVerifier {
     if (jwks === undefined) throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: 'issuer discovery has not completed' });
     const jwt = parseJwt(token);
     const key = await jwks.verificationKey({ alg: jwt.alg, ...(jwt.kid !== undefined ? { kid: jwt.kid } : {}) });
-    if (!(await verifySignature(jwt, key))) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'signature verification failed' });
+    if (!(await verifySignature(jwt, key, this.#opts.signatures))) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'signature verification failed' });
     const { checks } = this.#opts;
     checkClaims(jwt.payload, { issuer: checks.issuer, clockToleranceSeconds: checks.clockToleranceSeconds, now: this.#opts.now() });
     return jwt.payload;
