@@ -5,7 +5,7 @@ import { identityFromClaims } from './claims.js';
 import type { JwksCache } from './jwks.js';
 import { checkClaims, parseJwt, verifySignature } from './jws.js';
 import type { SignatureWorkers } from './signature-workers.js';
-import { ExpiringCache, TokenCache, slotOf, tokenKey } from './token-cache.js';
+import { ExpiringCache, slotOf, tokenKey } from './token-cache.js';
 import type { Identity } from './types.js';
 
 /** The checks every token must pass (DESIGN §4). */
@@ -40,7 +40,7 @@ export interface VerifierOptions {
 /** Verifies bearer tokens into Identities. Throws AuthError only. */
 export class TokenVerifier {
   readonly #opts: VerifierOptions;
-  readonly #cache: TokenCache<Identity>;
+  readonly #cache: ExpiringCache<Identity>;
   /**
    * Identities by a hash of their content: tokens with the same identity (one user's tokens over a day, a
    * session's refreshes) share one readonly Identity, so each cache entry retains ~150 bytes instead of ~1 KB
@@ -52,13 +52,15 @@ export class TokenVerifier {
 
   constructor(opts: VerifierOptions) {
     this.#opts = opts;
-    this.#cache = new TokenCache(opts.cacheSize ?? 20_000);
+    // Keyed by SHA-256 of the token, not the token: a TokenCache (whole token held, ~0.1 µs per lookup instead of
+    // 1.2 µs) took RSS from 134 to 185-231 MB in the 100k-token memory scenario (issue #5), so the hash stays.
+    this.#cache = new ExpiringCache(opts.cacheSize ?? 20_000);
     this.#identities = new ExpiringCache(opts.cacheSize ?? 20_000);
   }
 
   /** The cached identity of `token` when a previous verification still holds (synchronous: the hot path's fast lane). */
   peek(token: string): Identity | undefined {
-    const cached = this.#cache.get(token, this.#opts.now());
+    const cached = this.#cache.get(tokenKey(token), this.#opts.now());
     if (cached === undefined || this.#revoked(cached)) return undefined;
     this.#opts.onResult?.('cached', 'jwt');
     return cached;
@@ -67,7 +69,8 @@ export class TokenVerifier {
   /** Verifies `token`, answering from the cache when a previous verification still holds. */
   async verify(token: string): Promise<Identity> {
     const now = this.#opts.now();
-    const cached = this.#cache.get(token, now);
+    const key = tokenKey(token);
+    const cached = this.#cache.get(key, now);
     if (cached !== undefined && !this.#revoked(cached)) {
       this.#opts.onResult?.('cached', 'jwt');
       return cached;
@@ -89,7 +92,7 @@ export class TokenVerifier {
     }
     const { identity, expiresAt } = await pending;
     if (this.#revoked(identity)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'the session of this token was logged out' });
-    this.#cache.set(token, identity, expiresAt);
+    this.#cache.set(key, identity, expiresAt);
     return identity;
   }
 
