@@ -5,7 +5,7 @@ import { identityFromClaims } from './claims.js';
 import type { JwksCache } from './jwks.js';
 import { checkClaims, parseJwt, verifySignature } from './jws.js';
 import type { SignatureWorkers } from './signature-workers.js';
-import { ExpiringCache, slotOf, tokenKey } from './token-cache.js';
+import { ExpiringCache, tokenKey } from './token-cache.js';
 import type { Identity } from './types.js';
 
 /** The checks every token must pass (DESIGN §4). */
@@ -47,8 +47,8 @@ export class TokenVerifier {
    * and verifying a token for a known identity leaves only short-lived garbage (issue #5, memory scenario).
    */
   readonly #identities: ExpiringCache<Identity>;
-  /** Verifications in flight by slot (see TokenCache): concurrent requests with one new token share one verification. */
-  readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<{ identity: Identity; expiresAt: number }> }>();
+  /** Verifications in flight by token hash: concurrent requests with one new token share one verification. */
+  readonly #inflight = new Map<string, Promise<{ identity: Identity; expiresAt: number }>>();
 
   constructor(opts: VerifierOptions) {
     this.#opts = opts;
@@ -75,20 +75,10 @@ export class TokenVerifier {
       this.#opts.onResult?.('cached', 'jwt');
       return cached;
     }
-    const slot = slotOf(token);
-    const shared = this.#inflight.get(slot);
-    let pending: Promise<{ identity: Identity; expiresAt: number }>;
-    if (shared !== undefined && shared.token === token) pending = shared.pending;
-    else {
-      pending = this.#verifyFresh(token);
-      // A slot already taken by another token (same tail) is left to it: this verification just is not shared.
-      if (shared === undefined) {
-        this.#inflight.set(slot, { token, pending });
-        const mine = pending;
-        void mine.finally(() => {
-          if (this.#inflight.get(slot)?.pending === mine) this.#inflight.delete(slot);
-        }).catch(() => undefined);
-      }
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#verifyFresh(token).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
     }
     const { identity, expiresAt } = await pending;
     if (this.#revoked(identity)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'the session of this token was logged out' });

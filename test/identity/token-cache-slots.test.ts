@@ -50,7 +50,7 @@ describe('TokenVerifier with a forged token reusing a cached signature', () => {
     const [h, p, sig] = real.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, realm_access: { roles: ['viewer', 'admin'] } })).toString('base64url')}.${sig}`;
-    assert.equal(slotOf(forged), slotOf(real), 'same tail (in-flight slot) as the cached token');
+    assert.equal(forged.slice(-64), real.slice(-64), 'same signature as the cached token');
     assert.equal(v.peek(forged), undefined);
     await assert.rejects(v.verify(forged), (err: unknown) => isAuthError(err) && err.code === 'ERR_TOKEN_INVALID');
     assert.deepEqual(v.peek(real)?.roles, ['viewer'], 'the real token is still cached');
