@@ -14,7 +14,7 @@ export function tokenKey(token: string): string {
 }
 
 /** One cached value; the queue holds the same object, so a stale queue slot is recognised by identity. */
-interface Entry<V> {
+export interface Entry<V> {
   readonly key: string;
   readonly value: V;
   readonly expiresAt: number;
@@ -42,13 +42,18 @@ export class ExpiringCache<V> {
 
   /** The value for `key` if present and `now` is before its expiry. */
   get(key: string, now: number): V | undefined {
+    return this.entry(key, now)?.value;
+  }
+
+  /** The entry (value and expiry) for `key` if present and `now` is before its expiry. */
+  entry(key: string, now: number): Entry<V> | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
     if (now >= e.expiresAt) {
       this.#entries.delete(key);
       return undefined;
     }
-    return e.value;
+    return e;
   }
 
   /** Stores `value` until `expiresAt`; evicts the oldest entry when full. */

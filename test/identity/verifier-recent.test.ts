@@ -1,7 +1,7 @@
 /**
- * The verifier's fast lane (recently verified tokens held whole, issue #5) answers exactly what the hashed cache
- * would: never past a token's exp, never for a revoked session, never after forget(), and a token pushed out of
- * it is still answered from the hashed cache.
+ * The verifier's fast lane (tokens seen more than once, held whole, issue #5) answers exactly what the hashed
+ * cache would: never past a token's exp, never for a revoked session, never after forget(), and a token pushed
+ * out of it is still answered from the hashed cache. A peek() that hits the hashed cache moves the token in.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -51,6 +51,7 @@ describe('TokenVerifier fast lane', () => {
     const b = await mint('bob', 2_000);
     await v.verify(a);
     await v.verify(b);
+    assert.equal(v.peek(a)?.username, 'alice', 'seen twice: now in the fast lane');
     revoked.add('sid-alice');
     assert.equal(v.peek(a), undefined);
     await assert.rejects(v.verify(a), (e: unknown) => isAuthError(e) && e.code === 'ERR_TOKEN_INVALID' && /logged out/.test(e.detail ?? ''));
