@@ -98,6 +98,28 @@ for (const p of proxies) {
       assert.equal(app.seen.length, before, 'the upstream saw a request it should not have');
     });
 
+    it('keeps its connections to keygate open under concurrency (issue #5)', async (t) => {
+      const px = await up(t);
+      if (px === undefined) return;
+      // 48 concurrent requests is above Caddy's default idle pool (32 per host) and below the shipped files' pools;
+      // without keep-alive (nginx's default) every subrequest opens a connection: 144 for the three waves.
+      let opened = 0;
+      const count = (): void => { opened++; };
+      kg.service.server.on('connection', count);
+      try {
+        for (let wave = 0; wave < 3; wave++) {
+          const answers: Response[] = await Promise.all(Array.from({ length: 48 }, (): Promise<Response> => fetch(`${px.url}/api/flows`, { headers: { authorization: `Bearer ${alice}` } })));
+          for (const a of answers) {
+            assert.equal(a.status, 200);
+            await a.arrayBuffer();
+          }
+        }
+      } finally {
+        kg.service.server.off('connection', count);
+      }
+      assert.ok(opened <= 56, `${opened} connections to keygate for 144 subrequests in 3 waves of 48`);
+    });
+
     it('an ambiguous path is refused before it reaches the upstream', async (t) => {
       const px = await up(t);
       if (px === undefined) return;

@@ -36,7 +36,7 @@ export async function startNginx(bin: string, keygatePort: number, appPort: numb
   const server = readFileSync(join(ROOT, 'deploy/nginx/keygate.conf'), 'utf8')
     .replaceAll('${LISTEN}', `127.0.0.1:${port}`)
     .replaceAll('${SERVER_NAME}', serverName)
-    .replaceAll('${KEYGATE}', `http://127.0.0.1:${keygatePort}`)
+    .replaceAll('${KEYGATE_ADDRESS}', `127.0.0.1:${keygatePort}`)
     .replaceAll('${APP}', `http://127.0.0.1:${appPort}`);
   const conf = `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log stderr warn;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}/client;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fastcgi;\n  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n${server}\n}\n`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
