@@ -197,26 +197,39 @@ async function heapOf(server: Server): Promise<string> {
   return `heap ${read('nodejs_heap_size_used_bytes').toFixed(0)}/${read('nodejs_heap_size_total_bytes').toFixed(0)} MB used/committed`;
 }
 
-/** RSS of keygate after 100k distinct tokens, then after another 100k: under 200 MB and flat (≤ +10%). */
+/**
+ * RSS of keygate over 100k distinct tokens, then another 100k: under 200 MB and flat (≤ +10%). RSS is sampled
+ * every 50 ms during each phase and the peaks are compared: a single reading after a phase lands anywhere in V8's
+ * garbage-collection cycle (one run read 144 MB, then 187 MB with 26 and 83 MB of heap in use), while the peak
+ * of a phase is what the process needs under that load.
+ */
 export async function memory(b: Bench): Promise<Row[]> {
   const url = `${b.keygate.url}/auth`;
-  const phase = async (file: string, what: string): Promise<WrkResult> => {
-    const r = await runWrk({ url, seconds: 150, env: luaEnv({ KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file }, 200), limit: COLD_SET_SIZE });
-    assertAnswers(what, r, 200);
-    if (r.responses < COLD_SET_SIZE) throw new ScenarioError(`${what}: only ${r.responses} of ${COLD_SET_SIZE} tokens answered within 150 s`);
-    return r;
+  const pid = b.keygate.proc.pid;
+  const phase = async (file: string, what: string): Promise<{ r: WrkResult; peak: number; end: number }> => {
+    let peak = rssBytes(pid);
+    const sampler = setInterval(() => { peak = Math.max(peak, rssBytes(pid)); }, 50);
+    try {
+      const r = await runWrk({ url, seconds: 150, env: luaEnv({ KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file }, 200), limit: COLD_SET_SIZE });
+      assertAnswers(what, r, 200);
+      if (r.responses < COLD_SET_SIZE) throw new ScenarioError(`${what}: only ${r.responses} of ${COLD_SET_SIZE} tokens answered within 150 s`);
+      const end = rssBytes(pid);
+      return { r, peak: Math.max(peak, end), end };
+    } finally {
+      clearInterval(sampler);
+    }
   };
-  const r1 = await phase(b.prep.files.coldA, 'memory, first 100k tokens');
-  const rss1 = rssBytes(b.keygate.proc.pid);
+  const p1 = await phase(b.prep.files.coldA, 'memory, first 100k tokens');
   const heap1 = await heapOf(b.keygate);
-  const r2 = await phase(b.prep.files.coldB, 'memory, next 100k tokens');
-  const rss2 = rssBytes(b.keygate.proc.pid);
+  const p2 = await phase(b.prep.files.coldB, 'memory, next 100k tokens');
   const heap2 = await heapOf(b.keygate);
+  const rss1 = p1.peak;
+  const rss2 = p2.peak;
   const growth = rss2 / rss1 - 1;
   const ok = Math.max(rss1, rss2) < 200 * MB && growth <= 0.1;
-  b.notes.push(`Memory phases ran at ${rps(r1).toFixed(0)} and ${rps(r2).toFixed(0)} req/s (all tokens new to keygate or long evicted); after them: ${heap1}, then ${heap2}. The cold tokens carry the 50 bench users' claims (many tokens per user, as in production), so cached entries share identities.`);
+  b.notes.push(`Memory phases ran at ${rps(p1.r).toFixed(0)} and ${rps(p2.r).toFixed(0)} req/s (all tokens new to keygate or long evicted); RSS at the end of each phase ${(p1.end / MB).toFixed(0)} and ${(p2.end / MB).toFixed(0)} MB; after them: ${heap1}, then ${heap2}. The cold tokens carry the 50 bench users' claims (many tokens per user, as in production), so cached entries share identities.`);
   return [{
-    scenario: 'Memory: keygate RSS after 100k / 200k distinct tokens', target: '< 200 MB and flat (≤ +10%)', verdict: ok ? 'PASS' : 'FAIL',
+    scenario: 'Memory: keygate peak RSS over 100k / the next 100k distinct tokens', target: '< 200 MB and flat (≤ +10%)', verdict: ok ? 'PASS' : 'FAIL',
     measured: `${(rss1 / MB).toFixed(0)} MB → ${(rss2 / MB).toFixed(0)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`,
   }];
 }
