@@ -6,11 +6,11 @@ import { startCaddy } from './caddy.js';
 import { MIDDLE_HOST } from './policies.js';
 import { rssBytes, startProc } from './procs.js';
 import type { Row } from './report.js';
-import { ScenarioError, assertAnswers, atLeast, httpRow, luaEnv, measure, vsBareRow, x, type Load } from './scenarios.js';
+import { ScenarioError, assertAnswers, atLeast, httpRow, luaEnv, measure, x, type Load } from './scenarios.js';
 import { sessionCookies } from './session.js';
 import { COLD_SET_SIZE, POLICIES, startBare, startKeygate, type Prepared, type Server } from './setup.js';
 import { benchUsers } from './tokens.js';
-import { rps, runWrk, type WrkResult } from './wrk.js';
+import { median, mergeRuns, rps, runWrk, type WrkResult } from './wrk.js';
 
 /** Everything the scenarios share. `bare` is filled by the baseline scenario. */
 export interface Bench {
@@ -39,16 +39,51 @@ function bareOf(b: Bench): WrkResult {
   return b.bare;
 }
 
-/**
- * The bare server under the scenario's own request shapes, measured right before keygate: the machine's speed
- * drifts by ±20% over minutes (shared host), so each ratio compares runs adjacent in time.
- */
-async function pairedBare(b: Bench, what: string, env: Record<string, string>): Promise<WrkResult> {
-  return measure(`bare, paired with ${what}`, { ...load(b, b.bareAuth, env, 200), warmupSeconds: 1 });
+/** Pairs of (bare, keygate) runs in one paired comparison. */
+export const PAIRS = 4;
+
+/** A paired comparison: both sides' runs merged, and the median of the pairs' req/s ratios. */
+interface Paired {
+  readonly bare: WrkResult;
+  readonly kg: WrkResult;
+  readonly ratio: number;
+  readonly ratios: readonly number[];
 }
 
-function pairedNote(bare: WrkResult): string {
-  return ` (bare ${(rps(bare) / 1000).toFixed(1)}k req/s just before)`;
+/**
+ * The bare server and keygate under the same request shapes, alternating: a warm-up of each, then PAIRS pairs of
+ * (bare, keygate) runs of seconds/PAIRS each. The machine's speed drifts by ±20% over minutes (shared host), so
+ * a single bare run followed by a single keygate run could land in different phases; the median of the pairs'
+ * ratios moves with one slow phase by at most one pair.
+ */
+async function paired(b: Bench, what: string, server: Server, env: Record<string, string>, expect: number): Promise<Paired> {
+  const bareLoad = load(b, b.bareAuth, env, 200);
+  const kgLoad = load(b, server, env, expect);
+  const each = Math.max(1, Math.round(b.seconds / PAIRS));
+  const once = async (side: string, l: Load, seconds: number, pids: readonly number[] = l.serverPids): Promise<WrkResult> => {
+    const r = await runWrk({ url: l.url, seconds, env: luaEnv(l.env, l.expect), serverPids: pids });
+    assertAnswers(`${what} (${side})`, r, l.expect);
+    return r;
+  };
+  await once('bare, warm-up', bareLoad, b.warmupSeconds, []);
+  await once('warm-up', kgLoad, b.warmupSeconds, []);
+  const bares: WrkResult[] = [];
+  const kgs: WrkResult[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    bares.push(await once('bare', bareLoad, each));
+    kgs.push(await once('keygate', kgLoad, each));
+  }
+  const ratios = kgs.map((k, i) => rps(k) / rps(bares[i] as WrkResult));
+  return { bare: mergeRuns(bares), kg: mergeRuns(kgs), ratio: median(ratios), ratios };
+}
+
+function pairedNote(p: Paired): string {
+  return ` (median of ${p.ratios.length} alternating pairs: ${p.ratios.map((r) => r.toFixed(2)).join(', ')})`;
+}
+
+/** The standard row of a "≥ k× bare" scenario measured in alternating pairs. */
+function pairedRow(scenario: string, p: Paired, min: number): Row {
+  return httpRow(scenario, p.kg, p.bare, `≥ ${min}× bare req/s`, atLeast(p.ratio, min), `${x(p.ratio)}${pairedNote(p)}`, p.ratio);
 }
 
 /** Bare node:http answering 200 with keygate's allow headers, same request shapes as the warm scenario. */
@@ -59,29 +94,23 @@ export async function bareBaseline(b: Bench): Promise<Row[]> {
 
 /** 50 distinct valid tokens cycled, matching rules[25] of a 50-rule policy. */
 export async function warmBearer(b: Bench): Promise<Row[]> {
-  const r = await measure('warm bearer', load(b, b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, 200));
-  b.warm = r;
-  const bare = bareOf(b);
-  const rate = rps(r) / rps(bare);
-  const p99 = r.p99_us / bare.p99_us;
-  const verdict = rate >= 0.6 && p99 <= 1.5 ? 'PASS' : 'FAIL';
-  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', r, bare, '≥ 0.6× req/s, p99 ≤ 1.5×', verdict, `${x(rate)} req/s, p99 ${x(p99)}${pairedNote(bare)}`)];
+  const p = await paired(b, 'warm bearer', b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, 200);
+  b.warm = p.kg;
+  const p99 = p.kg.p99_us / p.bare.p99_us;
+  const verdict = p.ratio >= 0.6 && p99 <= 1.5 ? 'PASS' : 'FAIL';
+  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', p.kg, p.bare, '≥ 0.6× req/s, p99 ≤ 1.5×', verdict, `${x(p.ratio)} req/s, p99 ${x(p99)}${pairedNote(p)}`, p.ratio)];
 }
 
 /** Valid token without the role → 403. */
 export async function deny(b: Bench): Promise<Row[]> {
-  const env = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.denyTokens };
-  const bare = await pairedBare(b, 'deny', env);
-  const r = await measure('deny', load(b, b.keygate, env, 403));
-  return [vsBareRow('Deny (valid token, no role → 403)', r, bare, 0.6, pairedNote(bare))];
+  const p = await paired(b, 'deny', b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.denyTokens }, 403);
+  return [pairedRow('Deny (valid token, no role → 403)', p, 0.6)];
 }
 
 /** No credentials on an API request → 401. */
 export async function anonymous(b: Bench): Promise<Row[]> {
-  const env = { KG_TARGETS: b.prep.files.middleTargets };
-  const bare = await pairedBare(b, 'anonymous API', env);
-  const r = await measure('anonymous API', load(b, b.keygate, env, 401));
-  return [vsBareRow('Anonymous API (→ 401)', r, bare, 0.6, pairedNote(bare))];
+  const p = await paired(b, 'anonymous API', b.keygate, { KG_TARGETS: b.prep.files.middleTargets }, 401);
+  return [pairedRow('Anonymous API (→ 401)', p, 0.6)];
 }
 
 /** A valid session cycled across 50 users (real logins through keygate); n/a until `keygate serve` has sessions. */
@@ -90,10 +119,8 @@ export async function session(b: Bench): Promise<Row[]> {
   if (setup.kind === 'unavailable') return [{ scenario: 'Session cookie (50 users)', target: '≥ 0.5× bare req/s', verdict: 'n/a', measured: `(${setup.reason})` }];
   const file = join(b.prep.dir, 'cookies.txt');
   writeFileSync(file, `${setup.cookies.join('\n')}\n`);
-  const env = { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file, KG_CRED_HEADER: 'Cookie', KG_CRED_PREFIX: 'none' };
-  const bare = await pairedBare(b, 'session cookie', env);
-  const r = await measure('session cookie', load(b, b.keygate, env, 200));
-  return [vsBareRow('Session cookie (50 users)', r, bare, 0.5, pairedNote(bare))];
+  const p = await paired(b, 'session cookie', b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: file, KG_CRED_HEADER: 'Cookie', KG_CRED_PREFIX: 'none' }, 200);
+  return [pairedRow('Session cookie (50 users)', p, 0.5)];
 }
 
 /** jose's own jwtVerify rate (50 in flight) over the same cold tokens, in its own process. */
@@ -165,10 +192,9 @@ export async function largePolicyHttp(b: Bench): Promise<Row[]> {
   const big = await startKeygate('keygate-10k', b.prep, POLICIES.large());
   try {
     const env = { KG_TARGETS: b.prep.files.largeTargets, KG_TOKENS: b.prep.files.warmTokens };
-    const bare = await pairedBare(b, 'large policy', env);
-    const r = await measure('large policy', load(b, big, env, 200));
-    const vsWarm = b.warm === undefined ? '' : `; ${x(rps(r) / rps(b.warm))} of warm bearer (50 rules)`;
-    return [httpRow('Large policy over HTTP (10,000 rules, 1,000 hosts)', r, bare, 'reported', 'info', `${x(rps(r) / rps(bare))} bare${vsWarm}${pairedNote(bare)}`)];
+    const p = await paired(b, 'large policy', big, env, 200);
+    const vsWarm = b.warm === undefined ? '' : `; ${x(rps(p.kg) / rps(b.warm))} of warm bearer (50 rules)`;
+    return [httpRow('Large policy over HTTP (10,000 rules, 1,000 hosts)', p.kg, p.bare, 'reported', 'info', `${x(p.ratio)} bare${vsWarm}${pairedNote(p)}`, p.ratio)];
   } finally {
     await big.proc.stop();
   }

@@ -81,7 +81,7 @@ export function writeResults(rows: readonly Row[], info: RunInfo): string {
     `- Load: \`wrk -t1 -c50 -d${info.seconds}s\` after a ${info.warmupSeconds} s warm-up with the same script, per scenario; everything on loopback; wrk, servers and Caddy share the cores.`,
     `- keygate: one \`keygate serve\` process (bench/keygate-server.ts); ${info.logging}.`,
     `- Whole run: ${info.totalSeconds.toFixed(0)} s.`,
-    '- "× bare req/s" compares with a bare run of the same request shapes measured just before (warm: the baseline row). "server CPU µs/req" is the CPU time of the server process(es) per answer; "other load" is CPU used outside the bench during the run. On this shared 2-vCPU VM the bare rate moves by ±20% between runs even with no other load visible, so ratios near a threshold can flip from run to run.',
+    '- "× bare req/s" for warm, deny, anonymous, session and large policy: the bare server and keygate alternate, after a warm-up of each, in 4 pairs of runs a quarter of the duration each, under the same request shapes; the ratio is the median of the 4 pairs\' ratios (listed in the row), and req/s, CPU and latency merge the 4 runs of each side (latency: the median of the runs\' percentiles). Other rows compare single runs. "server CPU µs/req" is the CPU time of the server process(es) per answer; "other load" is CPU used outside the bench during the run. On this shared 2-vCPU VM the bare rate moves by ±20% between runs even with no other load visible, so ratios near a threshold can still flip from run to run.',
     '',
     table(rows),
     '',

@@ -57,10 +57,10 @@ export function ms(us: number): number {
 }
 
 /** A row for an HTTP scenario compared with the bare baseline. */
-export function httpRow(scenario: string, r: WrkResult, bare: WrkResult | undefined, target: string, verdict: Verdict, measured: string): Row {
+export function httpRow(scenario: string, r: WrkResult, bare: WrkResult | undefined, target: string, verdict: Verdict, measured: string, vsBare?: number): Row {
   return {
     scenario, rps: rps(r), p50: ms(r.p50_us), p99: ms(r.p99_us), cpuUs: r.serverUs, foreign: r.foreignCores,
-    ...(bare === undefined ? {} : { vsBare: rps(r) / rps(bare) }),
+    ...(vsBare !== undefined ? { vsBare } : bare === undefined ? {} : { vsBare: rps(r) / rps(bare) }),
     target, verdict, measured,
   };
 }
@@ -73,10 +73,4 @@ export function atLeast(value: number, min: number): Verdict {
 /** Ratio as `0.72×`. */
 export function x(n: number): string {
   return `${n.toFixed(2)}×`;
-}
-
-/** The standard row of a "≥ k× bare" scenario. */
-export function vsBareRow(scenario: string, r: WrkResult, bare: WrkResult, min: number, note = ''): Row {
-  const ratio = rps(r) / rps(bare);
-  return httpRow(scenario, r, bare, `≥ ${min}× bare req/s`, atLeast(ratio, min), `${x(ratio)}${note}`);
 }

@@ -88,3 +88,40 @@ export function answerProblems(r: WrkResult, expect: number): string[] {
   if (r.responses === 0) out.push('no answers at all');
   return out;
 }
+
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[mid] ?? Number.NaN) : ((v[mid - 1] ?? Number.NaN) + (v[mid] ?? Number.NaN)) / 2;
+}
+
+/**
+ * Several runs of one load as one result: counts and durations added, CPU per answer weighted by answers,
+ * latency percentiles the median of the runs' (percentiles of separate runs cannot be merged exactly).
+ */
+export function mergeRuns(runs: readonly WrkResult[]): WrkResult {
+  const first = runs[0];
+  if (first === undefined) throw new Error('mergeRuns: no runs');
+  if (runs.length === 1) return first;
+  const sum = (f: (r: WrkResult) => number): number => runs.reduce((a, r) => a + f(r), 0);
+  const responses = sum((r) => r.responses);
+  const weighted = (f: (r: WrkResult) => number | undefined): number | undefined => {
+    if (runs.some((r) => f(r) === undefined) || responses === 0) return undefined;
+    return sum((r) => (f(r) ?? 0) * r.responses) / responses;
+  };
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
+  return {
+    requests: sum((r) => r.requests), duration_us: sum((r) => r.duration_us),
+    p50_us: median(runs.map((r) => r.p50_us)), p90_us: median(runs.map((r) => r.p90_us)), p99_us: median(runs.map((r) => r.p99_us)),
+    max_us: Math.max(...runs.map((r) => r.max_us)), mean_us: responses === 0 ? 0 : sum((r) => r.mean_us * r.responses) / responses,
+    responses, unexpected: sum((r) => r.unexpected), wrapped: sum((r) => r.wrapped), sent: sum((r) => r.sent),
+    errors: { connect: sum((r) => r.errors.connect), read: sum((r) => r.errors.read), write: sum((r) => r.errors.write), timeout: sum((r) => r.errors.timeout) },
+    statuses, foreignCores: sum((r) => r.foreignCores) / runs.length,
+    serverUs: weighted((r) => r.serverUs),
+    serverUsEach: first.serverUsEach.map((_, i) => weighted((r) => r.serverUsEach[i]) ?? Number.NaN),
+  };
+}
+
+/** The median of `values` (exported for the paired comparisons). */
+export { median };
