@@ -48,7 +48,7 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, string, (b: Bench) => P
   ['large', 'Large policy over HTTP (10,000 rules, 1,000 hosts)', 'reported', largePolicyHttp],
   ['policy', 'Large policy: evaluate() and load', '≤ 2×, < 1 s', policyMicro],
   ['caddy', 'Caddy forward_auth → keygate', '≥ 0.8× Caddy → bare auth', caddy],
-  ['memory', 'Memory: keygate RSS over 100k / the next 100k distinct tokens', '< 200 MB (peak) and flat (mean ≤ +10%)', memory],
+  ['memory', 'Memory: keygate RSS over 100k / the next 100k distinct tokens', '< 200 MB (peak) and flat (steady-state mean ≤ +10%)', memory],
 ];
 
 /** BENCH_ONLY=warm,deny runs a subset (the baseline always runs); for profiling, never for RESULTS.md. */
