@@ -40,7 +40,7 @@ function bareOf(b: Bench): WrkResult {
 }
 
 /** Pairs of (bare, keygate) runs in one paired comparison. */
-export const PAIRS = 4;
+const PAIRS = 4;
 
 /** A paired comparison: both sides' runs merged, and the median of the pairs' req/s ratios. */
 interface Paired {

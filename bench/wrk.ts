@@ -89,7 +89,8 @@ export function answerProblems(r: WrkResult, expect: number): string[] {
   return out;
 }
 
-function median(values: readonly number[]): number {
+/** The median of `values`. */
+export function median(values: readonly number[]): number {
   const v = [...values].sort((a, b) => a - b);
   const mid = Math.floor(v.length / 2);
   return v.length % 2 === 1 ? (v[mid] ?? Number.NaN) : ((v[mid - 1] ?? Number.NaN) + (v[mid] ?? Number.NaN)) / 2;
@@ -122,6 +123,3 @@ export function mergeRuns(runs: readonly WrkResult[]): WrkResult {
     serverUsEach: first.serverUsEach.map((_, i) => weighted((r) => r.serverUsEach[i]) ?? Number.NaN),
   };
 }
-
-/** The median of `values` (exported for the paired comparisons). */
-export { median };
