@@ -51,7 +51,9 @@ it('`npm start` brings up the demo: the gateway sends a browser to the dev IdP l
 
 it('`npm test` is the command running this suite', (t) => {
   const pkg = JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: Record<string, string> };
-  assert.match(pkg.scripts['test'] ?? '', /node --test/);
+  // test/run.ts boots the shared real Keycloak, then runs node's test runner over every compiled test file.
+  assert.equal(pkg.scripts['test'], 'node dist/test/run.js');
+  assert.match(readFileSync(new URL('test/run.ts', `file://${ROOT}`), 'utf8'), /spawn\(process\.execPath, \['--test', '--test-concurrency=1'/);
   if (process.env['npm_lifecycle_event'] !== 'test') {
     process.stderr.write('\n!!!!!!!! this suite was not started by `npm test`; only the script was checked !!!!!!!!\n\n');
     t.diagnostic('not started by npm test');
