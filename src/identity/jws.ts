@@ -144,7 +144,7 @@ export interface ClaimChecks {
   readonly now: number;
 }
 
-/** `iss`, `exp` (required; ERR_TOKEN_EXPIRED when past), `nbf`, `iat` and `sub`, as jose's jwtVerify checks them. */
+/** `iss`, `exp` (required; ERR_TOKEN_EXPIRED when past), `nbf`, `iat` and `sub` (when present), as jose's jwtVerify checks them. */
 export function checkClaims(payload: Readonly<Record<string, unknown>>, c: ClaimChecks): void {
   if (payload['iss'] !== c.issuer) throw invalid(`iss ${JSON.stringify(payload['iss'] ?? null)} is not the issuer`);
   const now = Math.floor(c.now / 1000);
@@ -156,7 +156,8 @@ export function checkClaims(payload: Readonly<Record<string, unknown>>, c: Claim
   const iat = payload['iat'];
   if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw invalid('iat is not a number');
   const sub = payload['sub'];
-  if (typeof sub !== 'string' || sub === '') throw invalid('sub is missing');
+  // Absent sub is the caller's to judge (a Keycloak lightweight token has none; verify-token introspects it).
+  if (sub !== undefined && (typeof sub !== 'string' || sub === '')) throw invalid('sub is not a non-empty string');
   if (typeof nbf === 'number' && nbf > now + tol) throw invalid('nbf is in the future');
   if (exp <= now - tol) throw new AuthError('ERR_TOKEN_EXPIRED', { detail: 'exp is in the past' });
 }
