@@ -15,11 +15,23 @@ const HOST = 'prefect.example.com';
 const PATH_REWRITERS = ['stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'addPrefix'];
 
 /**
+ * SchemaStore's static schema plus the entry-point option it lacks and Traefik 3.7 has: `http.aliasHeadersStrategy`
+ * (keep | delete | reject; `traefik --help`, 3.7.15), which replaces the deprecated `underscoreHeadersStrategy`.
+ */
+function withTraefik37(schema: unknown): Record<string, unknown> {
+  const root = record(schema, STATIC_SCHEMA);
+  const defs = record(root['$defs'], `${STATIC_SCHEMA} $defs`);
+  const http = record(defs['staticHTTPConfig'], `${STATIC_SCHEMA} staticHTTPConfig`);
+  const properties = { ...record(http['properties'], 'staticHTTPConfig.properties'), aliasHeadersStrategy: { type: 'string', enum: ['keep', 'delete', 'reject'] } };
+  return { ...root, $defs: { ...defs, staticHTTPConfig: { ...http, properties } } };
+}
+
+/**
  * The static schema with its root closed: Traefik refuses unknown static keys ("field not found"), but
  * SchemaStore's root leaves them open, so a misspelt top-level section (`acessLog:`) would pass unnoticed.
  */
 function staticValidator(schema: unknown): ReturnType<typeof draft07Validator> {
-  return draft07Validator(`${STATIC_SCHEMA} (closed root)`, { ...record(schema, STATIC_SCHEMA), additionalProperties: false });
+  return draft07Validator(`${STATIC_SCHEMA} (closed root, Traefik 3.7)`, { ...withTraefik37(schema), additionalProperties: false });
 }
 
 /** A Traefik setup to check: its static and dynamic configuration, however they were written down. */
@@ -42,7 +54,7 @@ function composeServices(): Record<string, Record<string, unknown>> {
 function composeStatic(schema: unknown): Record<string, unknown> {
   const traefik = composeServices()['traefik'];
   assert.ok(traefik !== undefined, `${COMPOSE} has no traefik service`);
-  return nestFlatKeys(flagEntries(list(traefik['command'], 'traefik command').map((a) => str(a, 'flag'))), schema);
+  return nestFlatKeys(flagEntries(list(traefik['command'], 'traefik command').map((a) => str(a, 'flag'))), withTraefik37(schema));
 }
 
 /** The dynamic configuration of each compose service's labels. */
@@ -174,6 +186,49 @@ describe('traefik: keygate in front of the app', () => {
     assert.deepEqual(section(labels.dynamic, 'http', 'middlewares'), section(file.dynamic, 'http', 'middlewares'));
     const rulesOf = (d: Record<string, unknown>): string[] => Object.values(section(d, 'http', 'routers')).map((r) => str(record(r, 'router')['rule'], 'rule')).sort();
     assert.deepEqual(rulesOf(labels.dynamic), rulesOf(file.dynamic));
+  });
+
+  it('every entry point drops alias headers (X_Auth_User), and websecure refuses the encoded characters keygate refuses', (t) => {
+    for (const s of setups(t) ?? []) {
+      const entryPoints = Object.entries(section(s.static, 'entryPoints'));
+      assert.ok(entryPoints.length > 0, `${s.name}: no entry points`);
+      for (const [name] of entryPoints) {
+        assert.equal(section(s.static, 'entryPoints', name, 'http')['aliasHeadersStrategy'], 'delete', `${s.name}: entry point ${name} forwards X_Auth_User-style aliases of the identity headers`);
+      }
+      assert.deepEqual(section(s.static, 'entryPoints', 'websecure', 'http', 'encodedCharacters'), {
+        allowEncodedSlash: false, allowEncodedBackSlash: false, allowEncodedNullCharacter: false,
+        allowEncodedSemicolon: true, allowEncodedPercent: true, allowEncodedQuestionMark: true, allowEncodedHash: true,
+      }, `${s.name}: websecure encodedCharacters`);
+    }
+  });
+
+  it('the compose flags configure the entry points as traefik/traefik.yml does (ACME aside)', (t) => {
+    const all = setups(t);
+    if (all === undefined) return;
+    const [file, flags] = all;
+    assert.ok(file !== undefined && flags !== undefined);
+    const eps = (c: Record<string, unknown>): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const [name, ep] of Object.entries(section(c, 'entryPoints'))) {
+        const { http, ...rest } = record(ep, name);
+        // The file's websecure serves `tls: {}`; the compose file names its resolver on each router instead.
+        const { tls: _tls, ...httpRest } = isRecord(http) ? http : {};
+        out[name] = { ...rest, http: httpRest };
+      }
+      return out;
+    };
+    assert.deepEqual(eps(flags.static), eps(file.static));
+  });
+
+  it('the forwardAuth answer body is bounded (maxResponseBodySize)', (t) => {
+    for (const s of setups(t) ?? []) {
+      for (const [name, m] of Object.entries(section(s.dynamic, 'http', 'middlewares'))) {
+        const fa = section(record(m, name), 'forwardAuth');
+        if (Object.keys(fa).length === 0) continue;
+        const max = fa['maxResponseBodySize'];
+        assert.ok(typeof max === 'number' && max > 0 && max <= 1 << 20, `${s.name}: ${name}.maxResponseBodySize must be a small positive limit, got ${String(max)}`);
+      }
+    }
   });
 
   it('the access log never records request headers', () => {
