@@ -1,0 +1,250 @@
+/**
+ * Browser login in real Chromium, through real Traefik 3.7 (the shipped traefik.yml and dynamic/keygate.yml), against
+ * real Keycloak 26's login page (realm kg-browser). Access tokens live 10 s there, so the session refreshes inside a
+ * test: role changes and sessions ended in Keycloak are seen at that refresh.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it, type TestContext } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { createSessionModule } from '../../../src/session/module.js';
+import { browserSession, callFromPage, launchChromium, mapHostToLoopback, signInAtKeycloak, type BrowserSession } from '../../support/browser.js';
+import { sample, startKeygate, type TestKeygate } from '../../support/keygate.js';
+import { realKeycloak, type RealKeycloak } from '../../support/keycloak.js';
+import { requireReal } from '../../support/real-systems.js';
+import { startTraefik, type Traefik } from '../../support/traefik.js';
+import { startUpstream, type Upstream } from '../../support/upstream.js';
+import { eventually } from '../../support/wait.js';
+
+const REALM = 'kg-browser';
+const HOST = 'prefect.example.com';
+const POLICY = `version: 1
+default: deny
+rules:
+  - name: health
+    hosts: [${HOST}]
+    paths: [/api/health]
+    allow: public
+  - name: admin-api
+    hosts: [${HOST}]
+    paths: ["/api/admin/**"]
+    allow: { anyRole: [admin] }
+  - name: work-pools
+    hosts: [${HOST}]
+    paths: ["/api/work_pools/**"]
+    allow: { anyRole: [engineer] }
+  - name: api-read
+    hosts: [${HOST}]
+    paths: ["/api/**"]
+    allow: { anyRole: [viewer, engineer, admin] }
+  - name: ui
+    hosts: [${HOST}]
+    paths: ["/**"]
+    allow: authenticated
+`;
+/**
+ * The realm's access tokens live 10 s (accessTokenLifespan); keygate refreshes on the first request after that. The
+ * bound leaves room for a loaded 2-core machine; polling ends as soon as the refresh is seen.
+ */
+const REFRESH_BOUND_MS = 45_000;
+
+interface Env { kc: RealKeycloak; kg: TestKeygate; app: Upstream; traefik: Traefik; browser: Browser; origin: string }
+let setup: Promise<Env | undefined> | undefined;
+let env: Env | undefined;
+const ready = (t: TestContext): Promise<Env | undefined> => (setup ??= start(t));
+async function start(t: TestContext): Promise<Env | undefined> {
+  const bin = requireReal(t, 'traefik');
+  const kc = await realKeycloak(t, REALM);
+  if (bin === undefined || kc === undefined) return undefined;
+  const browser = await launchChromium(t, [mapHostToLoopback(HOST)]);
+  if (browser === undefined) return undefined;
+  const kg = await startKeygate(kc.issuer(REALM), POLICY, {
+    env: { KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32', KEYGATE_COOKIE_SECURE: 'true' },
+    service: { sessions: createSessionModule },
+  });
+  const app = await startUpstream();
+  const traefik = await startTraefik(bin, { keygate: kg.url, app: app.url });
+  env = { kc, kg, app, traefik, browser, origin: `https://${HOST}:${traefik.ports.websecure}` };
+  return env;
+}
+
+/** A browser session whose requests to Keycloak are recorded (a fresh context: no keygate or Keycloak cookies). */
+const open = (e: Env): Promise<BrowserSession> => browserSession(e.browser, e.kc.url);
+const authPath = `/realms/${REALM}/protocol/openid-connect/auth`;
+const endSessionPath = `/realms/${REALM}/protocol/openid-connect/logout`;
+
+/** What the echo app received, read from the page it rendered. */
+async function seenByApp(s: BrowserSession): Promise<{ url: string; headers: Record<string, string> }> {
+  return JSON.parse(await s.page.locator('body').innerText()) as { url: string; headers: Record<string, string> };
+}
+
+/** The user's Keycloak session ids (admin API). */
+async function keycloakSessions(kc: RealKeycloak, userId: string): Promise<string[]> {
+  const list = await kc.admin('GET', `/${REALM}/users/${userId}/sessions`) as Array<{ id: string }>;
+  return list.map((s) => s.id);
+}
+
+describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (shipped files)', () => {
+  after(async () => {
+    await env?.browser.close();
+    await env?.traefik.stop();
+    await env?.app.close();
+    await env?.kg.close();
+  });
+
+  it('signs in on Keycloak\'s login page and returns to the original URL with its query; the app sees the identity', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const s = await open(e);
+    try {
+      const original = `${e.origin}/runs/flow-run?tab=logs&limit=5&q=a%20b`;
+      await s.page.goto(original);
+      assert.match(await s.page.title(), /Sign in to/);
+      const login = new URL(s.page.url());
+      assert.equal(`${login.origin}${login.pathname}`, `${e.kc.url}${authPath}`, 'the login form is Keycloak\'s authorization endpoint');
+      assert.equal(login.searchParams.get('redirect_uri'), `${e.origin}/_keygate/callback`);
+      assert.equal(login.searchParams.get('code_challenge_method'), 'S256');
+      await signInAtKeycloak(s.page, 'alice', 'alice-password', original);
+
+      const seen = await seenByApp(s);
+      assert.equal(seen.url, '/runs/flow-run?tab=logs&limit=5&q=a%20b', 'path and query reach the app unchanged');
+      assert.equal(seen.headers['x-auth-user'], 'alice');
+      assert.equal(seen.headers['x-auth-email'], 'alice@example.com');
+      assert.equal(seen.headers['x-auth-name'], 'Alice Viewer');
+      assert.equal(seen.headers['x-auth-subject'], await e.kc.userId(REALM, 'alice'));
+      assert.equal(seen.headers['x-auth-groups'], '/data/team-a');
+      assert.ok((seen.headers['x-auth-roles'] ?? '').split(',').includes('viewer'), `roles: ${seen.headers['x-auth-roles']}`);
+      assert.equal(s.keycloak.filter((u) => u.pathname === authPath).length, 1, 'exactly one authorization request');
+
+      const cookies = await s.context.cookies(e.origin);
+      const session = cookies.find((c) => c.name === 'keygate');
+      assert.ok(session !== undefined, `no session cookie among ${cookies.map((c) => c.name).join(', ')}`);
+      assert.deepEqual({ secure: session.secure, httpOnly: session.httpOnly, sameSite: session.sameSite }, { secure: true, httpOnly: true, sameSite: 'Lax' });
+      assert.deepEqual(cookies.filter((c) => c.name.startsWith('keygate_login_')).map((c) => c.name), [], 'the login transaction cookie is cleared');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('fetch and XHR without a session get 401, never Keycloak; a signed-in user without the role gets 403 with no loop', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const s = await open(e);
+    try {
+      // A public page on the host, so the page's own fetch() and XHR are same-origin and carry no session.
+      await s.page.goto(`${e.origin}/api/health`);
+      assert.equal((await seenByApp(s)).url, '/api/health');
+      for (const how of ['fetch-manual', 'fetch', 'xhr'] as const) {
+        const r = await callFromPage(s.page, '/api/flows?limit=1', how);
+        assert.equal(r.status, 401, `${how} without a session: ${JSON.stringify(r)}`);
+        assert.equal(r.wwwAuthenticate, 'Bearer realm="keygate"', how);
+      }
+      assert.deepEqual(s.keycloak.map((u) => u.href), [], 'no request without a session went to Keycloak');
+
+      // The classic loop: sign in for a page the user may not see. Keycloak, then the page's 403, once.
+      const forbidden = `${e.origin}/api/admin/users?page=2`;
+      await s.page.goto(forbidden);
+      const answer = await signInAtKeycloak(s.page, 'alice', 'alice-password', forbidden);
+      assert.equal(answer.status(), 403, 'back at the original URL with 403');
+      assert.match(await answer.text(), /admin-api/, 'the 403 page names the rule');
+      await s.page.reload();
+      await s.page.waitForLoadState('networkidle');
+      assert.equal(s.page.url(), forbidden);
+      assert.equal(s.keycloak.filter((u) => u.pathname === authPath).length, 1, `one authorization request, no loop: ${s.keycloak.map((u) => u.pathname).join(' ')}`);
+      assert.equal((await callFromPage(s.page, '/api/admin/users', 'fetch-manual')).status, 403);
+      assert.equal((await callFromPage(s.page, '/api/flows', 'xhr')).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a realm role removed through the admin API is gone after the next refresh', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const bob = await e.kc.userId(REALM, 'bob');
+    const engineer = await e.kc.admin('GET', `/${REALM}/roles/engineer`);
+    const s = await open(e);
+    try {
+      await s.page.goto(`${e.origin}/api/work_pools/filter`);
+      await signInAtKeycloak(s.page, 'bob', 'bob-password', `${e.origin}/api/work_pools/filter`);
+      assert.match((await seenByApp(s)).headers['x-auth-roles'] ?? '', /engineer/);
+      const refreshedBefore = sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'success' });
+
+      await e.kc.admin('DELETE', `/${REALM}/users/${bob}/role-mappings/realm`, [engineer]);
+      const started = Date.now();
+      const denied = await eventually(async () => (await callFromPage(s.page, '/api/work_pools/filter', 'xhr')).status === 403, REFRESH_BOUND_MS);
+      assert.ok(denied, `still allowed ${REFRESH_BOUND_MS} ms after the role was removed (token lifespan 10 s)`);
+      t.diagnostic(`role gone after ${Date.now() - started} ms`);
+      const flows = await callFromPage(s.page, '/api/flows', 'xhr');
+      assert.equal(flows.status, 200, 'the session survived the refresh');
+      const roles = (JSON.parse(flows.body) as { headers: Record<string, string> }).headers['x-auth-roles'] ?? '';
+      assert.deepEqual(roles.split(',').filter((r) => r === 'engineer' || r === 'viewer'), ['viewer'], `X-Auth-Roles after the refresh: ${roles}`);
+      assert.ok(sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'success' }) > refreshedBefore, 'the change arrived through a refresh');
+    } finally {
+      await s.close();
+      await e.kc.admin('POST', `/${REALM}/users/${bob}/role-mappings/realm`, [engineer]);
+    }
+  });
+
+  it('a session ended in Keycloak (admin API) is signed out at the next refresh', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const alice = await e.kc.userId(REALM, 'alice');
+    const s = await open(e);
+    try {
+      const before = new Set(await keycloakSessions(e.kc, alice));
+      const home = `${e.origin}/dashboard`;
+      await s.page.goto(home);
+      await signInAtKeycloak(s.page, 'alice', 'alice-password', home);
+      const sid = (await keycloakSessions(e.kc, alice)).filter((id) => !before.has(id));
+      assert.equal(sid.length, 1, 'the sign-in created one Keycloak session');
+      const failedBefore = sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'failure' });
+
+      await e.kc.admin('DELETE', `/${REALM}/sessions/${sid[0]}`);
+      const started = Date.now();
+      const out = await eventually(async () => (await callFromPage(s.page, '/api/flows', 'xhr')).status === 401, REFRESH_BOUND_MS);
+      assert.ok(out, `still signed in ${REFRESH_BOUND_MS} ms after Keycloak ended the session (token lifespan 10 s)`);
+      t.diagnostic(`signed out after ${Date.now() - started} ms`);
+      assert.ok(sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'failure' }) > failedBefore, 'signed out by a refused refresh');
+
+      await s.page.goto(home);
+      await s.page.waitForSelector('#username');
+      assert.ok(s.page.url().startsWith(`${e.kc.url}${authPath}`), `navigation goes to the Keycloak login page, got ${s.page.url()}`);
+      assert.equal(s.keycloak.filter((u) => u.pathname === authPath).length, 2, 'a second authorization request');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('RP-initiated logout through Traefik ends the Keycloak session: the next visit shows the login form', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const carol = await e.kc.userId(REALM, 'carol');
+    const s = await open(e);
+    try {
+      const home = `${e.origin}/dashboard?view=admin`;
+      await s.page.goto(home);
+      await signInAtKeycloak(s.page, 'carol', 'carol-password', home);
+      assert.equal((await seenByApp(s)).headers['x-auth-user'], 'carol');
+      assert.equal((await keycloakSessions(e.kc, carol)).length, 1);
+
+      const rd = `${e.origin}/dashboard?after=logout`;
+      await s.page.goto(`${e.origin}/_keygate/logout?rd=${encodeURIComponent(rd)}`);
+      await s.page.waitForSelector('#username', { timeout: 15_000 }).catch(() => undefined);
+      const trail = s.navigations.map((u) => `${u.origin}${u.pathname}`).join(' → ');
+      const end = s.navigations.find((u) => u.pathname === endSessionPath);
+      assert.ok(end !== undefined, `the browser went to Keycloak's end-session endpoint: ${trail}`);
+      assert.ok(end.searchParams.has('id_token_hint'), 'with id_token_hint (no confirmation page)');
+      assert.equal(end.searchParams.get('post_logout_redirect_uri'), rd);
+      assert.ok(s.navigations.some((u) => u.href === rd), `Keycloak sent the browser back to rd: ${trail}`);
+      assert.ok(await s.page.locator('#username').isVisible(), `the next visit shows the login form, got ${s.page.url()}: ${trail}`);
+      assert.ok(s.page.url().startsWith(`${e.kc.url}${authPath}`), `at Keycloak's login form, got ${s.page.url()}`);
+      assert.deepEqual(await keycloakSessions(e.kc, carol), [], 'Keycloak has no session for carol');
+      assert.ok(sample(await e.kg.metrics(), 'keygate_logouts_total', { kind: 'rp' }) >= 1);
+
+      await signInAtKeycloak(s.page, 'carol', 'carol-password', rd);
+      assert.equal((await seenByApp(s)).url, '/dashboard?after=logout');
+    } finally {
+      await s.close();
+    }
+  });
+});
