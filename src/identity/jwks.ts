@@ -116,12 +116,12 @@ export class JwksCache {
       return true;
     } catch (err) {
       this.#lastOk = false;
-      this.#opts.onFetch?.(false, err instanceof Error ? err.message : String(err));
+      this.#opts.onFetch?.(false, `JWKS ${this.#opts.jwksUri}: ${err instanceof Error ? err.message : String(err)}`);
       return false;
     }
   }
 
-  /** GETs the JWKS within the time and size bounds; throws a message naming the URL and what went wrong. */
+  /** GETs the JWKS within the time and size bounds; throws a message naming what went wrong (cause, status, bound). */
   async #download(): Promise<unknown> {
     const { jwksUri } = this.#opts;
     const timeoutMs = this.#opts.timeoutMs ?? JWKS_DEFAULTS.timeoutMs;
@@ -135,7 +135,7 @@ export class JwksCache {
       return JSON.parse(text) as unknown;
     } catch (err) {
       const why = err instanceof Error && err.name === 'TimeoutError' ? `no complete answer within ${timeoutMs} ms` : describe(err);
-      throw new Error(`JWKS ${jwksUri}: ${why}`, { cause: err });
+      throw new Error(why, { cause: err });
     }
   }
 

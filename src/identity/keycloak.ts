@@ -15,7 +15,10 @@ export interface KeycloakOptions {
   readonly jwksRefreshMs?: number;
   /** Retry period while discovery has not succeeded (ms); default 5 s. */
   readonly discoveryRetryMs?: number;
+  /** Minimum time between two JWKS refetches triggered by unknown kids (ms); default 10 s. */
   readonly jwksCooldownMs?: number;
+  /** Longest a token with an unknown kid waits for the next allowed JWKS refetch before 503 (ms); default 5 s. */
+  readonly jwksMaxWaitMs?: number;
   /** Consulted for bearer tokens that carry a `sid`. */
   readonly isRevoked?: (sid: string) => boolean;
 }
@@ -124,6 +127,7 @@ export class Keycloak {
         fetch: this.#opts.fetch ?? fetch,
         now: this.#opts.now ?? Date.now,
         ...(this.#opts.jwksCooldownMs !== undefined ? { cooldownMs: this.#opts.jwksCooldownMs } : {}),
+        ...(this.#opts.jwksMaxWaitMs !== undefined ? { maxWaitMs: this.#opts.jwksMaxWaitMs } : {}),
         onFetch: (ok, detail) => this.#onJwks(ok, detail),
       });
       this.#log.info('issuer discovered', { issuer: c.issuer, jwks_uri: jwksUri });

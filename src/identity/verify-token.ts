@@ -59,6 +59,8 @@ export class TokenVerifier {
   readonly #inflight = new Map<string, Promise<{ identity: Identity; expiresAt: number }>>();
   #lastToken = '';
   #lastKey = tokenKey('');
+  /** JwksCache.removals when the caches were last known to hold only verifications under keys still published. */
+  #removals = 0;
 
   constructor(opts: VerifierOptions) {
     this.#opts = opts;
@@ -71,6 +73,7 @@ export class TokenVerifier {
 
   /** The cached identity of `token` when a previous verification still holds (synchronous: the hot path's fast lane). */
   peek(token: string): Identity | undefined {
+    this.#syncKeys();
     const cached = this.#lookup(token, this.#opts.now());
     if (cached === undefined) return undefined;
     this.#opts.onResult?.('cached', 'jwt');
@@ -79,6 +82,8 @@ export class TokenVerifier {
 
   /** Verifies `token`, answering from the cache when a previous verification still holds. */
   async verify(token: string): Promise<Identity> {
+    this.#syncKeys();
+    const removals = this.#removals;
     const cached = this.#lookup(token, this.#opts.now());
     if (cached !== undefined) {
       this.#opts.onResult?.('cached', 'jwt');
@@ -92,8 +97,24 @@ export class TokenVerifier {
     }
     const { identity, expiresAt } = await pending;
     if (this.#revoked(identity)) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'the session of this token was logged out' });
-    this.#cache.set(key, identity, expiresAt);
+    // A key dropped from the JWKS while this token was being verified: answer, but do not remember the answer.
+    this.#syncKeys();
+    if (removals === this.#removals) this.#cache.set(key, identity, expiresAt);
     return identity;
+  }
+
+  /**
+   * Drops every cached verification once a JWKS refresh dropped a kid (key disabled or deleted in Keycloak): a token
+   * verified under that key must be refused from then on. Everything goes rather than the tokens of that kid: key
+   * removals are rare (a rotation every few months), re-verifying a token costs ~25 µs, and entries stay kid-free
+   * (memory, issue #5).
+   */
+  #syncKeys(): void {
+    const removals = this.#opts.jwks()?.removals;
+    if (removals === undefined || removals === this.#removals) return;
+    this.#removals = removals;
+    this.#cache.deleteWhere(() => true);
+    this.#recent.deleteWhere(() => true);
   }
 
   /**
@@ -131,9 +152,13 @@ export class TokenVerifier {
   }
 
   async #verifyFresh(token: string): Promise<{ identity: Identity; expiresAt: number }> {
-    const via = looksLikeJwt(token) ? 'jwt' : 'introspection';
+    let via: 'jwt' | 'introspection' = looksLikeJwt(token) ? 'jwt' : 'introspection';
     try {
-      const claims = via === 'jwt' ? await this.#verifyJwt(token) : await this.#introspect(token);
+      let claims = via === 'jwt' ? await this.#verifyJwt(token) : await this.#introspect(token);
+      if (via === 'jwt' && claims['sub'] === undefined) {
+        via = 'introspection';
+        claims = await this.#lightweight(token, claims);
+      }
       const identity = this.#accept(claims);
       this.#opts.onResult?.('valid', via);
       return { identity, expiresAt: this.#expiry(claims, via) };
@@ -164,6 +189,25 @@ export class TokenVerifier {
     const exp = claims['exp'];
     if (typeof exp !== 'number' || exp * 1000 <= this.#opts.now()) throw new AuthError('ERR_TOKEN_EXPIRED', { detail: 'introspection: exp missing or past' });
     return claims;
+  }
+
+  /**
+   * A Keycloak lightweight access token (client attribute `client.use.lightweight.access.token.enabled`) is a signed
+   * JWT without sub, aud or roles. Its signature, iss and exp are verified already; RFC 7662 introspection with
+   * keygate's client credentials gives the claims it leaves out. Without introspection it is refused (401).
+   */
+  async #lightweight(token: string, jwt: Readonly<Record<string, unknown>>): Promise<Readonly<Record<string, unknown>>> {
+    const azp = typeof jwt['azp'] === 'string' ? jwt['azp'] : '?';
+    if (this.#opts.introspect === undefined) {
+      throw new AuthError('ERR_TOKEN_INVALID', {
+        detail: `the token has no sub: a Keycloak lightweight access token (client ${JSON.stringify(azp)} has "client.use.lightweight.access.token.enabled"); set KEYGATE_INTROSPECTION=true to accept such tokens through introspection, or turn that client setting off`,
+      });
+    }
+    const claims = await this.#introspect(token);
+    if (jwt['jti'] !== undefined && claims['jti'] !== undefined && claims['jti'] !== jwt['jti']) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection answered for another token (jti differs)' });
+    // The signed exp bounds the answer, whatever introspection says (the cache never outlives the token).
+    const exp = Math.min(Number(claims['exp']), Number(jwt['exp']));
+    return { ...claims, exp };
   }
 
   /** Keycloak-specific checks after the signature: typ, then aud or azp. */
