@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { freePort, startProcess, tempDir, type Proc } from './proc.js';
+import { CookieClient, submitLoginForm } from './idp.js';
 import { ROOT } from './proxies.js';
 
 /** A running Traefik. */
@@ -17,8 +18,10 @@ export interface Traefik {
   readonly proc: Proc;
   /** Directory of the dynamic configuration (files written here are picked up: the provider watches it). */
   readonly dynamicDir: string;
-  /** Traefik's own log lines (JSON access log lines excluded). */
+  /** Traefik's own log lines (JSON access log lines excluded), without terminal colour codes. */
   logLines(): string[];
+  /** Traefik's JSON access log, one object per request (RouterName, RequestPath, DownstreamStatus …). */
+  accessLog(): Array<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -70,13 +73,25 @@ export async function startTraefik(bin: string, opts: TraefikOptions): Promise<T
   const url = `https://127.0.0.1:${ports.websecure}`;
   const tr: Traefik = {
     url, ports, proc, dynamicDir,
-    logLines: () => proc.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{')),
+    logLines: () => proc.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{')).map(stripColour),
+    accessLog: () => proc.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
     stop: () => proc.stop(),
   };
   await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.internal}/ping`, { signal: AbortSignal.timeout(1000) })).status === 200, tr, 'ping');
   // Routers are up once the shipped router answers something other than Traefik's own 404.
   await waitFor(async () => (await traefikRequest(tr, '/', { host: 'prefect.example.com' })).status !== 404, tr, 'the shipped routers');
   return tr;
+}
+
+/** Traefik colours its log even when it is not writing to a terminal. */
+function stripColour(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+/** Traefik's own WRN and ERR lines (`<time> WRN <message> key=value …`). */
+export function warningLines(tr: Pick<Traefik, 'logLines'>): string[] {
+  return tr.logLines().filter((l) => /^\S+ (WRN|ERR|FTL) /.test(l));
 }
 
 async function waitFor(ok: () => Promise<boolean>, tr: Traefik, what: string): Promise<void> {
@@ -120,4 +135,48 @@ export function traefikRequest(tr: Pick<Traefik, 'ports'>, path: string, opts: {
     req.on('error', reject);
     req.end(opts.body);
   });
+}
+
+/** The Set-Cookie values of an answer, as `name → value` (a deleted cookie maps to ''). */
+export function setCookies(a: TraefikAnswer): Map<string, string> {
+  const raw = a.headers['set-cookie'];
+  const out = new Map<string, string>();
+  for (const line of Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) {
+    const pair = line.split(';')[0] ?? '';
+    const eq = pair.indexOf('=');
+    if (eq > 0) out.set(pair.slice(0, eq).trim(), /;\s*max-age=0\b/i.test(line) ? '' : pair.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** Headers a browser sends on a top-level navigation (keygate answers those with a redirect to sign in). */
+const NAVIGATE = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate' } as const;
+
+/**
+ * Signs in through Traefik without a browser: a navigation to `path` on `host` (keygate's 302 to Keycloak), real
+ * Keycloak's login form submitted over HTTP, and the callback back through Traefik. Returns the cookies the client
+ * holds for `host` afterwards (the session cookie among them).
+ */
+export async function signInThroughTraefik(tr: Pick<Traefik, 'ports'>, host: string, path: string, username: string, password: string): Promise<Map<string, string>> {
+  const jar = new Map<string, string>();
+  const keep = (a: TraefikAnswer): void => {
+    for (const [k, v] of setCookies(a)) if (v === '') jar.delete(k); else jar.set(k, v);
+  };
+  const cookie = (): string => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const first = await traefikRequest(tr, path, { host, headers: NAVIGATE });
+  const toKeycloak = first.headers['location'];
+  if (first.status !== 302 || typeof toKeycloak !== 'string') throw new Error(`${path}: expected keygate's redirect to Keycloak, got ${first.status}: ${first.body.slice(0, 200)}`);
+  keep(first);
+  const kc = new CookieClient();
+  const page = await kc.follow(toKeycloak);
+  const html = await page.response.text();
+  const submitted = await submitLoginForm(kc, { html, url: page.url }, username, password);
+  const toCallback = submitted.headers.get('location');
+  if (toCallback === null) throw new Error(`Keycloak's login form answered ${submitted.status} without a redirect: ${(await submitted.text()).slice(0, 300)}`);
+  const callback = new URL(toCallback);
+  if (callback.host !== host) throw new Error(`Keycloak redirected to ${callback.origin}, not to ${host}`);
+  const back = await traefikRequest(tr, `${callback.pathname}${callback.search}`, { host, headers: { ...NAVIGATE, cookie: cookie() } });
+  if (back.status !== 302 && back.status !== 303) throw new Error(`callback answered ${back.status}: ${back.body.slice(0, 300)}`);
+  keep(back);
+  return jar;
 }
