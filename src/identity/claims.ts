@@ -1,5 +1,5 @@
 /** Pure mapping from verified Keycloak claims to the Identity the policy sees. */
-import type { Identity } from './types.js';
+import type { ClaimValue, Identity } from './types.js';
 
 /** Guard: a plain object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -51,6 +51,45 @@ export function identityFromClaims(claims: Readonly<Record<string, unknown>>, vi
     scopes: typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [],
     via,
     ...(typeof sid === 'string' && sid !== '' ? { sid } : {}),
+    ...authContext(claims),
   };
   return identity;
+}
+
+/** The sign-in context and testable claims (issue 13): `azp`, `acr`, `amr`, `auth_time` and `claims`. */
+export function authContext(claims: Readonly<Record<string, unknown>>): Pick<Identity, 'client' | 'acr' | 'amr' | 'authTime' | 'claims'> {
+  const azp = claims['azp'];
+  const acr = claims['acr'];
+  const amr = claims['amr'];
+  const authTime = claims['auth_time'];
+  return {
+    ...(typeof azp === 'string' && azp !== '' ? { client: azp } : {}),
+    ...(typeof acr === 'string' && acr !== '' ? { acr } : {}),
+    ...(Array.isArray(amr) ? { amr: stringArray(amr) } : {}),
+    ...(typeof authTime === 'number' && Number.isFinite(authTime) ? { authTime } : {}),
+    claims: simpleClaims(claims),
+  };
+}
+
+/** Guard: a claim value the policy can test (string, boolean, or an array of strings only). */
+export function isClaimValue(value: unknown): value is ClaimValue {
+  if (typeof value === 'string' || typeof value === 'boolean') return true;
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+/**
+ * Claims that differ from token to token of one sign-in (or are kept elsewhere): never in `claims`, so that
+ * equal identities stay equal and are shared by the verifier's cache.
+ */
+export const PER_TOKEN_CLAIMS: ReadonlySet<string> = new Set(['jti', 'iat', 'exp', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'session_state', 'sid', 'auth_time']);
+
+/** The top-level claims that are ClaimValues; numbers, objects and mixed arrays are dropped (they never hold). */
+export function simpleClaims(claims: Readonly<Record<string, unknown>>): Readonly<Record<string, ClaimValue>> {
+  const out: Record<string, ClaimValue> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (PER_TOKEN_CLAIMS.has(name)) continue;
+    // defineProperty: a claim named `__proto__` stays an ordinary own property.
+    if (isClaimValue(value)) Object.defineProperty(out, name, { value, enumerable: true, writable: false });
+  }
+  return out;
 }

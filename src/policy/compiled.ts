@@ -12,7 +12,7 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'O
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** The keys of a condition block, in documentation order. */
-export const CONDITION_KEYS = ['anyRole', 'allRoles', 'anyGroup', 'users', 'scopes'] as const;
+export const CONDITION_KEYS = ['anyRole', 'allRoles', 'anyGroup', 'users', 'scopes', 'clients', 'claims', 'acr', 'amr', 'maxAuthAge'] as const;
 
 /** One of CONDITION_KEYS. */
 export type ConditionKey = (typeof CONDITION_KEYS)[number];
@@ -27,6 +27,23 @@ export interface ConditionBlock {
   readonly anyGroup: readonly Template[] | undefined;
   readonly users: readonly string[] | undefined;
   readonly scopes: readonly string[] | undefined;
+  /** Any of these `azp` values (the client the token was issued to). */
+  readonly clients: readonly string[] | undefined;
+  /** Every listed top-level claim holds one of its allowed values. */
+  readonly claims: readonly ClaimCondition[] | undefined;
+  /** Any of these `acr` values. */
+  readonly acr: readonly string[] | undefined;
+  /** Any of these `amr` values. */
+  readonly amr: readonly string[] | undefined;
+  /** At most this many seconds since `auth_time` (no `auth_time` or no clock: fails). */
+  readonly maxAuthAge: number | undefined;
+}
+
+/** One entry of a `claims` map: the claim holds when its value (or, for an array claim, any element) is one of `values`. */
+export interface ClaimCondition {
+  readonly name: string;
+  /** Allowed values; compared with their type (`true` never equals `"true"`). */
+  readonly values: readonly (string | boolean)[];
 }
 
 /** What a rule does once it matched. */

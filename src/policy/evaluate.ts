@@ -1,7 +1,7 @@
 /**
  * Where a request's decision is made. `matchRule` finds the first rule whose hosts, methods and paths
  * match the target (first match wins; no match = the policy default); `decide` applies the rule to
- * the caller's identity. Pure and deterministic: no I/O, no clock.
+ * the caller's identity. Pure and deterministic: no I/O; the clock (for `maxAuthAge`) is a parameter.
  *
  * Fail-closed invariants: no match is the default (deny unless the operator chose `authenticated`);
  * a rule that needs an identity never allows without one; an unexpandable template never holds.
@@ -54,8 +54,11 @@ function matchPath(policy: CompiledPolicy, c: Candidate, path: string): RuleMatc
   return undefined;
 }
 
-/** Applies the matched rule (or default) to the identity; `undefined` identity means anonymous. */
-export function decide(match: RuleMatch, identity: Identity | undefined): Decision {
+/**
+ * Applies the matched rule (or default) to the identity; `undefined` identity means anonymous. `now` is
+ * epoch milliseconds, passed in by the caller; without it a `maxAuthAge` condition never holds.
+ */
+export function decide(match: RuleMatch, identity: Identity | undefined, now?: number): Decision {
   switch (match.access.kind) {
     case 'deny':
       return match.deny;
@@ -65,11 +68,11 @@ export function decide(match: RuleMatch, identity: Identity | undefined): Decisi
       return identity === undefined ? match.unauthenticated : match.allow;
     case 'conditions':
       if (identity === undefined) return match.unauthenticated;
-      return anyBlockHolds(match.access.blocks, identity, match.captures) ? match.allow : match.deny;
+      return anyBlockHolds(match.access.blocks, identity, match.captures, now) ? match.allow : match.deny;
   }
 }
 
-/** Matches and decides in one step: `decide(matchRule(policy, target), identity)`. */
-export function evaluate(policy: CompiledPolicy, target: MatchTarget, identity?: Identity): Decision {
-  return decide(matchRule(policy, target), identity);
+/** Matches and decides in one step: `decide(matchRule(policy, target), identity, now)`. */
+export function evaluate(policy: CompiledPolicy, target: MatchTarget, identity?: Identity, now?: number): Decision {
+  return decide(matchRule(policy, target), identity, now);
 }

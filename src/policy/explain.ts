@@ -47,14 +47,14 @@ export interface Explanation {
   readonly reason: string;
 }
 
-/** Explains the decision for `target` and `identity` (undefined = anonymous). */
-export function explain(policy: CompiledPolicy, target: MatchTarget, identity?: Identity): Explanation {
+/** Explains the decision for `target` and `identity` (undefined = anonymous) at `now` (epoch ms). */
+export function explain(policy: CompiledPolicy, target: MatchTarget, identity?: Identity, now?: number): Explanation {
   const match = matchRule(policy, target);
-  const decision = decide(match, identity);
+  const decision = decide(match, identity, now);
   const rule = match.rule;
   const end = rule === undefined ? policy.rules.length : rule.index;
   const skipped = policy.rules.slice(0, end).map((r) => ({ index: r.index, name: r.name, mismatches: mismatches(r, target) }));
-  const conditions = match.access.kind === 'conditions' && identity !== undefined ? checkBlocks(match.access.blocks, identity, match.captures) : [];
+  const conditions = match.access.kind === 'conditions' && identity !== undefined ? checkBlocks(match.access.blocks, identity, match.captures, now) : [];
   return {
     decision,
     rule: rule === undefined ? undefined : { index: rule.index, name: rule.name, line: rule.line, column: rule.column },

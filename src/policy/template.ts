@@ -9,6 +9,14 @@ export interface Template {
   readonly parts: readonly string[];
   /** Variable names used, in order of appearance. */
   readonly vars: readonly string[];
+  /**
+   * For a pattern (a `*` outside `{}`, issue 13): the text between the stars, each a template without
+   * stars. Undefined for a plain value. A `*` in a captured value is never a wildcard: captures are
+   * substituted into the pieces, which are matched literally.
+   */
+  readonly glob: readonly Template[] | undefined;
+  /** The texts of `glob` when the template has no variables (prepared once: matching then never allocates). */
+  readonly globText: readonly string[] | undefined;
 }
 
 /** Result of parseTemplate. */
@@ -36,7 +44,37 @@ export function parseTemplate(source: string): ParsedTemplate {
     vars.push(name);
     rest = rest.slice(close + 1);
   }
-  return { ok: true, template: { source, parts, vars } };
+  const glob = globPieces(parts);
+  const globText = glob !== undefined && vars.length === 0 ? glob.map((p) => p.source) : undefined;
+  return { ok: true, template: { source, parts, vars, glob, globText } };
+}
+
+/** Splits a template's literal parts at each `*` into star-free piece templates; undefined without a `*`. */
+function globPieces(parts: readonly string[]): Template[] | undefined {
+  if (!parts.some((p, i) => i % 2 === 0 && p.includes('*'))) return undefined;
+  const pieces: Template[] = [];
+  let current: string[] = [''];
+  const close = (): void => {
+    const vars = current.filter((_, i) => i % 2 === 1);
+    const text = current.map((p, i) => (i % 2 === 1 ? `{${p}}` : p)).join('');
+    pieces.push({ source: text, parts: current, vars, glob: undefined, globText: undefined });
+  };
+  parts.forEach((part, i) => {
+    if (i % 2 === 1) {
+      current.push(part, '');
+      return;
+    }
+    const chunks = part.split('*');
+    chunks.forEach((chunk, j) => {
+      if (j > 0) {
+        close();
+        current = [''];
+      }
+      current[current.length - 1] += chunk;
+    });
+  });
+  close();
+  return pieces;
 }
 
 function bad(message: string): ParsedTemplate {

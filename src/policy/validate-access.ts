@@ -1,6 +1,6 @@
 /** Validation of a rule's `allow` / `deny` (DESIGN §5), including role/group templates and their captures. */
 import { describe } from '../util/problems.js';
-import { CONDITION_KEYS, type Access, type ConditionBlock, type ConditionKey } from './compiled.js';
+import { CONDITION_KEYS, type Access, type ClaimCondition, type ConditionBlock, type ConditionKey } from './compiled.js';
 import { parseTemplate, type ParsedTemplate, type Template } from './template.js';
 import { checkKeys, fail, isRecord, stringList, type Collector, type DocPath } from './validate-helpers.js';
 
@@ -82,8 +82,51 @@ function validateBlock(c: Collector, obj: Record<string, unknown>, path: DocPath
     anyGroup: templates('anyGroup', true),
     users: plain('users', 'user names'),
     scopes: validateScopes(c, plain('scopes', 'scope names'), [...path, 'scopes'], label, `${where}.scopes`),
+    clients: plain('clients', 'client ids (azp)'),
+    claims: 'claims' in obj ? validateClaims(c, obj['claims'], [...path, 'claims'], label, `${where}.claims`) : undefined,
+    acr: plain('acr', 'acr values'),
+    amr: plain('amr', 'amr values'),
+    maxAuthAge: 'maxAuthAge' in obj ? validateMaxAuthAge(c, obj['maxAuthAge'], [...path, 'maxAuthAge'], label, `${where}.maxAuthAge`) : undefined,
   };
   return c.errors.length === before ? block : undefined;
+}
+
+const CLAIM_VALUES = 'a string, a boolean, or a non-empty list of strings and booleans';
+
+/** `claims`: a non-empty map of top-level claim name to an allowed value or list of allowed values. */
+function validateClaims(c: Collector, value: unknown, path: DocPath, label: string, field: string): ClaimCondition[] | undefined {
+  if (!isRecord(value) || Object.keys(value).length === 0) {
+    fail(c, path, label, `${field} must be a non-empty mapping of top-level claim names to ${CLAIM_VALUES}, got ${describe(value)}`);
+    return undefined;
+  }
+  const out: ClaimCondition[] = [];
+  for (const [name, raw] of Object.entries(value)) {
+    const at = [...path, name];
+    if (name === '' || name.includes('.')) {
+      fail(c, at, label, `${field} names top-level claims (nested claims are not supported), got ${describe(name)}`, true);
+      continue;
+    }
+    const given: unknown[] = Array.isArray(raw) ? raw : [raw];
+    const values = given.filter(isClaimOperand);
+    if (values.length === 0 || values.length !== given.length) {
+      const hint = given.some((v) => typeof v === 'number') ? ' (quote numbers: claims are compared as strings or booleans)' : '';
+      fail(c, at, label, `${field}.${name} must be ${CLAIM_VALUES}${hint}, got ${describe(raw)}`);
+      continue;
+    }
+    out.push({ name, values });
+  }
+  return out.length === Object.keys(value).length ? out : undefined;
+}
+
+function isClaimOperand(v: unknown): v is string | boolean {
+  return typeof v === 'boolean' || (typeof v === 'string' && v !== '');
+}
+
+/** `maxAuthAge`: whole seconds since `auth_time`, at least 1. */
+function validateMaxAuthAge(c: Collector, value: unknown, path: DocPath, label: string, field: string): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  fail(c, path, label, `${field} must be a whole number of seconds since sign-in (auth_time), at least 1, got ${describe(value)}`);
+  return undefined;
 }
 
 function validateScopes(c: Collector, scopes: string[] | undefined, path: DocPath, label: string, field: string): string[] | undefined {
@@ -108,6 +151,11 @@ function validateTemplates(c: Collector, value: unknown, path: DocPath, label: s
       fail(c, at, label, `${field} must be group paths without empty segments or a trailing "/", got ${describe(item)}`);
       return;
     }
+    const star = starProblem(item, group);
+    if (star !== undefined) {
+      fail(c, at, label, `${field} ${star}, got ${describe(item)}`);
+      return;
+    }
     const parsed = TEMPLATES.get(item) ?? parseTemplate(item);
     TEMPLATES.set(item, parsed);
     if (!parsed.ok) {
@@ -119,6 +167,13 @@ function validateTemplates(c: Collector, value: unknown, path: DocPath, label: s
     if (missing.length === 0) out.push(parsed.template);
   });
   return out.length === items.length ? out : undefined;
+}
+
+/** Why a `*` pattern is refused: one that matches every role or group, or `**` (a `*` already spans one or more characters). */
+function starProblem(item: string, group: boolean): string | undefined {
+  if (item === '*' || (group && item === '/*')) return `must not be only "*": it would match every ${group ? 'group' : 'role'}; list the ${group ? 'groups' : 'roles'} or use allow: authenticated`;
+  if (item.includes('**')) return 'must not contain "**": a "*" already matches one or more characters';
+  return undefined;
 }
 
 function uncapturedMessage(field: string, item: string, name: string, scope: CaptureScope): string {

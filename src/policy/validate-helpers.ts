@@ -1,4 +1,5 @@
 /** Shared helpers of policy and test-case validation: problem collection with positions, type guards. */
+import { suggest } from '../config/suggest.js';
 import { describe, type Problem } from '../util/problems.js';
 import { problemAt, type YamlSource } from '../util/yaml-source.js';
 
@@ -32,13 +33,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reports every key of `obj` not in `allowed`; returns true when there were none. */
+/** Reports every key of `obj` not in `allowed` (with "did you mean" when one is close); returns true when there were none. */
 export function checkKeys(c: Collector, obj: Record<string, unknown>, path: DocPath, label: string, allowed: readonly string[], where = ''): boolean {
   let ok = true;
   for (const key of Object.keys(obj)) {
     if (allowed.includes(key)) continue;
     ok = false;
-    fail(c, [...path, key], label, `unknown key ${JSON.stringify(key)}${where} (allowed: ${allowed.join(', ')})`, true);
+    const hint = suggest(key, allowed);
+    const guess = hint === undefined ? '' : `, did you mean ${JSON.stringify(hint)}?`;
+    fail(c, [...path, key], label, `unknown key ${JSON.stringify(key)}${where}${guess} (allowed: ${allowed.join(', ')})`, true);
   }
   return ok;
 }

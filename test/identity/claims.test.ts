@@ -12,7 +12,9 @@ describe('keycloak claims', () => {
   });
   it('builds an identity with groups, scopes and sid', () => {
     const id = identityFromClaims({ sub: 'u1', preferred_username: 'alice', email: 'a@x', name: 'Alice', groups: ['/data/team-a'], scope: 'openid email', sid: 's1' }, 'bearer');
-    assert.deepEqual(id, { sub: 'u1', username: 'alice', email: 'a@x', name: 'Alice', roles: [], groups: ['/data/team-a'], scopes: ['openid', 'email'], via: 'bearer', sid: 's1' });
+    // Per-token claims (sid, jti, iat, ...) are never part of `claims`.
+    const claims = { sub: 'u1', preferred_username: 'alice', email: 'a@x', name: 'Alice', groups: ['/data/team-a'], scope: 'openid email' };
+    assert.deepEqual(id, { sub: 'u1', username: 'alice', email: 'a@x', name: 'Alice', roles: [], groups: ['/data/team-a'], scopes: ['openid', 'email'], via: 'bearer', sid: 's1', claims });
   });
   it('refuses an identity without sub', () => {
     assert.equal(identityFromClaims({ preferred_username: 'x' }, 'bearer'), undefined);

@@ -33,9 +33,9 @@ describe('explain', () => {
   it('shows each key of each block with templates expanded, and which held', () => {
     const e = explain(policy, target('GET', HOST, '/api/ns/prod/x'), alice);
     assert.deepEqual(e.conditions, [
-      { block: 0, key: 'anyRole', values: ['ns-prod-reader'], held: false },
-      { block: 0, key: 'users', values: ['alice'], held: true },
-      { block: 1, key: 'anyGroup', values: ['/platform/admins'], held: false },
+      { block: 0, key: 'anyRole', values: ['ns-prod-reader'], held: false, matched: [] },
+      { block: 0, key: 'users', values: ['alice'], held: true, matched: [] },
+      { block: 1, key: 'anyGroup', values: ['/platform/admins'], held: false, matched: [] },
     ]);
     assert.equal(e.reason, 'no condition block held (2 blocks; each needs every key to hold)');
   });
