@@ -39,6 +39,10 @@ export const KEYS = {
   publicUrl: { path: ['publicUrl'], env: 'KEYGATE_PUBLIC_URL' },
   allowInsecureIssuer: { path: ['allowInsecureIssuer'], env: 'KEYGATE_ALLOW_INSECURE_ISSUER' },
   redirectHosts: { path: ['redirectHosts'], env: 'KEYGATE_REDIRECT_HOSTS' },
+  maxHeaderBytes: { path: ['limits', 'maxHeaderBytes'], env: 'KEYGATE_MAX_HEADER_BYTES' },
+  maxBodyBytes: { path: ['limits', 'maxBodyBytes'], env: 'KEYGATE_MAX_BODY_BYTES' },
+  drainDelay: { path: ['shutdown', 'drainDelaySeconds'], env: 'KEYGATE_SHUTDOWN_DRAIN_DELAY_SECONDS' },
+  shutdownGrace: { path: ['shutdown', 'graceSeconds'], env: 'KEYGATE_SHUTDOWN_GRACE_SECONDS' },
 } as const satisfies Record<string, KeySpec>;
 
 /** Variables that may instead be read from a file named by `<VARIABLE>_FILE` (Kubernetes secrets). */
@@ -48,7 +52,7 @@ export const FILE_VARIABLES: readonly string[] = ['KEYGATE_CLIENT_SECRET', 'KEYG
 export const CONFIG_VARIABLE = 'KEYGATE_CONFIG';
 
 /** The YAML mappings that hold nested keys. */
-export const SECTIONS: readonly string[] = ['cookie', 'headers'];
+export const SECTIONS: readonly string[] = ['cookie', 'headers', 'limits', 'shutdown'];
 
 /** Allowed YAML keys, per section (`''` = top level). */
 export function allowedKeys(section: string): string[] {

@@ -24,6 +24,22 @@ export interface CookieConfig {
   readonly idleTimeoutSeconds: number;
 }
 
+/** Request-size limits: anything larger is refused with a 4xx before it is buffered (issue #12). */
+export interface LimitsConfig {
+  /** Largest request header block, cookies included (node's maxHeaderSize); larger gets 431. Default 32 KiB. */
+  readonly maxHeaderBytes: number;
+  /** Largest request body on any endpoint; larger gets 413. Only the back-channel logout reads one. Default 16 KiB. */
+  readonly maxBodyBytes: number;
+}
+
+/** Graceful shutdown on SIGTERM/SIGINT (issue #12). */
+export interface ShutdownConfig {
+  /** Seconds between turning /readyz to 503 and closing the listener, so endpoints can update. Default 5. */
+  readonly drainDelaySeconds: number;
+  /** Seconds after the listener closed that in-flight requests may take before the process exits anyway. Default 20. */
+  readonly graceSeconds: number;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   /** Keycloak realm issuer URL, e.g. https://keycloak.example.com/realms/acme. */
@@ -66,4 +82,6 @@ export interface Config {
   readonly allowInsecureIssuer: boolean;
   /** Hosts that count as protected for redirect-target checks, besides hosts inside cookie.domain. */
   readonly redirectHosts: readonly string[];
+  readonly limits: LimitsConfig;
+  readonly shutdown: ShutdownConfig;
 }

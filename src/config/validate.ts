@@ -3,6 +3,7 @@ import type { Problem, Validated } from '../util/problems.js';
 import { algorithmProblem, ALLOWED_ALGORITHMS, issuerProblem } from './checks.js';
 import { KEYS } from './keys.js';
 import { fail, forEachItem, missing, orDefault, readBool, readInt, readList, readString, required, warn } from './read.js';
+import { readLimits, readShutdown } from './runtime-settings.js';
 import { readServer } from './server-settings.js';
 import { readHeaders, readSession } from './session-settings.js';
 import { createContext, type Ctx, type RawConfigInput } from './source.js';
@@ -21,10 +22,12 @@ export function validateConfig(input: RawConfigInput): Validated<Config> {
   const session = readSession(ctx);
   const headers = readHeaders(ctx);
   const server = readServer(ctx);
+  const limits = readLimits(ctx);
+  const shutdown = readShutdown(ctx);
   if (ctx.errors.length > 0 || issuer === undefined || client === undefined || session === undefined || headers === undefined || server === undefined) {
     return { errors: inOrder(ctx.errors), warnings: inOrder(ctx.warnings) };
   }
-  return { value: { ...issuer, ...client, ...tokens, ...session, headers, ...server }, errors: [], warnings: inOrder(ctx.warnings) };
+  return { value: { ...issuer, ...client, ...tokens, ...session, headers, ...server, limits, shutdown }, errors: [], warnings: inOrder(ctx.warnings) };
 }
 
 /** File problems in reading order (line, then column), then environment problems in the order found. */

@@ -26,6 +26,8 @@ const DEFAULTS: Config = {
   publicUrl: undefined,
   allowInsecureIssuer: false,
   redirectHosts: [],
+  limits: { maxHeaderBytes: 32768, maxBodyBytes: 16384 },
+  shutdown: { drainDelaySeconds: 5, graceSeconds: 20 },
 };
 
 describe('validateConfig: defaults', () => {
