@@ -1,12 +1,11 @@
 /** The composition root: builds the service from a validated Config. The one place that wires modules together. */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import type { Router } from 'express';
 import { compileCidrs } from './config/cidr.js';
 import type { Config } from './config/types.js';
 import { createApp, createMetricsApp } from './http/app.js';
 import { createAuthHandler, type PolicyMatch, type SessionLayer } from './http/auth-handler.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, listen, type HttpServer } from './http/server.js';
 import { Keycloak, type KeycloakOptions } from './identity/keycloak.js';
 import type { Identity } from './identity/types.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -61,27 +60,62 @@ export interface Service {
   readonly keycloak: Keycloak;
   readonly policy: PolicyStore;
   readonly log: Logger;
+  /** Stops at once: open connections are cut (tests, the dev demo). */
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): /readyz turns 503, the listener keeps serving for `shutdown.drainDelaySeconds`, then
+   * closes; in-flight requests are answered within `shutdown.graceSeconds`. Rejects when that bound forced the stop.
+   */
+  shutdown(): Promise<void>;
 }
 
-/** Starts keygate: loads the policy (throws ERR_POLICY_INVALID with every problem), starts discovery, listens. */
+/**
+ * Starts keygate: binds the listeners first (a taken port fails at once with a ListenError), loads the policy
+ * (throws ERR_POLICY_INVALID with every problem), starts discovery, then serves. On any failure everything
+ * opened so far is released before the error is rethrown, so the process can exit.
+ */
 export async function startService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
+  const closers: Array<() => unknown> = [];
+  try {
+    return await build(config, opts, log, closers);
+  } catch (err) {
+    for (const close of closers.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    log.flush();
+    throw err;
+  }
+}
+
+async function build(config: Config, opts: ServiceOptions, log: Logger, closers: Array<() => unknown>): Promise<Service> {
   const metrics = opts.metrics ?? createMetrics();
+  const http = createHttpServer(config.limits);
+  const server = http.server;
+  closers.push(() => closeServer(server));
+  const port = await listen(server, config.port, config.host, 'port', 'port / $KEYGATE_PORT');
+  let metricsServer: Server | undefined;
+  if (config.metricsPort !== undefined) {
+    const ms = createServer({ maxHeaderSize: config.limits.maxHeaderBytes }, createMetricsApp(metrics.registry));
+    closers.push(() => closeServer(ms));
+    await listen(ms, config.metricsPort, config.host, 'metricsPort', 'metricsPort / $KEYGATE_METRICS_PORT');
+    metricsServer = ms;
+  }
   const loaded = readPolicyFile(config.policyFile);
   if (!loaded.ok) throw new AuthError('ERR_POLICY_INVALID', { detail: loaded.problems.join('\n') });
   for (const w of loaded.warnings ?? []) log.warn('policy warning', { problem: w });
   const policy = new PolicyStore(config.policyFile, loaded.policy, log, metrics);
+  closers.push(() => policy.close());
   if (opts.watchPolicy !== false) policy.watch();
   // Bearer tokens of a logged-out Keycloak session are refused too; the store arrives with the session layer.
   let isRevoked: ((sid: string) => boolean) | undefined;
   const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, isRevoked: (sid) => isRevoked?.(sid) === true });
+  closers.push(() => keycloak.close());
   await keycloak.start();
   const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log, policy: () => policy.current }) : undefined;
+  if (sessions !== undefined) closers.push(() => sessions.close());
   isRevoked = sessions?.isRevoked;
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
-    return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity, Date.now()) };
+    return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity) };
   });
   const auth = createAuthHandler({
     config, match, metrics, log,
@@ -90,39 +124,67 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     sessions: sessions?.layer,
     isTrustedPeer: compileCidrs(config.trustedProxies),
   });
+  let stopping = false;
   const app = createApp({
     checks: [{ name: 'idp', ok: () => keycloak.ready }, // The store never holds an invalid policy: a policy that failed to load stopped startup.
-      { name: 'policy', ok: () => policy.current.rules !== undefined }],
+      { name: 'policy', ok: () => policy.current.rules !== undefined },
+      { name: 'shutdown', ok: () => !stopping }],
     registry: config.metricsPort === undefined ? metrics.registry : undefined,
     keygateRoutes: sessions?.routes,
     log,
   });
-  const server = createHttpServer({ auth, app });
-  const port = await listen(server, config.port, config.host);
-  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsApp(metrics.registry).listen(config.metricsPort, config.host);
+  http.route({ auth, app });
   log.info('keygate listening', { host: config.host, port, issuer: config.issuer, policy: config.policyFile, rules: policy.current.rules.length });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const release = async (): Promise<void> => {
+    policy.close();
+    keycloak.close();
+    await sessions?.close();
+    if (metricsServer !== undefined) await closeServer(metricsServer);
+    log.flush();
+  };
+  let shutdown: Promise<void> | undefined;
   return {
     server, port, metrics, keycloak, policy, log,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     async close() {
-      policy.close();
-      keycloak.close();
-      await sessions?.close();
-      metricsServer?.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      log.flush();
+      stopping = true;
+      await closeServer(server);
+      await release();
+    },
+    shutdown() {
+      stopping = true;
+      shutdown ??= drainAndClose(http, config, log).finally(release);
+      return shutdown;
     },
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+/** Graceful stop of the listener: readiness is already 503; serve on through the drain delay, then close and wait for in-flight answers. */
+async function drainAndClose(http: HttpServer, config: Config, log: Logger): Promise<void> {
+  const { drainDelaySeconds, graceSeconds } = config.shutdown;
+  log.info('draining', { drainDelaySeconds, graceSeconds });
+  await new Promise((r) => setTimeout(r, drainDelaySeconds * 1000));
+  http.drain();
+  const closed = new Promise<void>((r) => http.server.close(() => r()));
+  // Connections idle between requests are closed now and whenever one falls idle; busy ones finish their answer first.
+  const idle = setInterval(() => http.server.closeIdleConnections(), 100);
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<'forced'>((r) => { timer = setTimeout(() => r('forced'), graceSeconds * 1000); });
+  const outcome = await Promise.race([closed.then(() => 'closed' as const), forced]);
+  clearInterval(idle);
+  clearTimeout(timer);
+  if (outcome === 'forced') {
+    http.server.closeAllConnections();
+    log.error('shutdown grace period passed with requests in flight; closing their connections', { graceSeconds });
+    throw new Error(`requests still in flight after shutdown.graceSeconds (${graceSeconds} s)`);
+  }
+  log.info('listener closed; every in-flight request was answered');
+}
+
+/** Closes a server at once, cutting its open connections. */
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise<void>((r) => server.close(() => r()));
 }

@@ -2,7 +2,7 @@
 /** The `keygate` executable (package.json `bin`): runs the command line and sets the exit code. */
 import { runCli } from './commands.js';
 
-process.exitCode = await runCli(process.argv.slice(2), {
+const code = await runCli(process.argv.slice(2), {
   stdout: (s) => {
     process.stdout.write(s);
   },
@@ -10,3 +10,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
     process.stderr.write(s);
   },
 });
+process.exitCode = code;
+// A command has finished (or startup failed): nothing left behind (a retry timer, a half-open client) may keep the
+// process alive under a restart policy. The timer does not itself hold the process open.
+setTimeout(() => process.exit(code), 1000).unref();
