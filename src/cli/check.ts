@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatProblem, type Validated } from '../util/problems.js';
+import { argProblem, wantsHelp } from './args.js';
 import type { CliIo } from './io.js';
 import { plural, readPolicy } from './policy-file.js';
 
@@ -35,15 +36,21 @@ export function setCheckConfigHook(hook: ConfigChecker | undefined): void {
   configHook = hook;
 }
 
-const USAGE = 'usage: keygate check [--config FILE] [--policy FILE]\n';
+/** The usage line of `keygate check`. */
+export const USAGE = 'usage: keygate check [--config FILE] [--policy FILE]\n';
+const OPTIONS = { config: { type: 'string', short: 'c' }, policy: { type: 'string', short: 'p' } } as const;
 
 /** Runs `keygate check`; resolves to the exit code (0 valid, 1 problems, 2 usage). */
 export async function checkCommand(argv: string[], io: CliIo, deps: CheckDeps = {}): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout(USAGE);
+    return 0;
+  }
   let values: { config?: string | undefined; policy?: string | undefined };
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, policy: { type: 'string', short: 'p' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
   } catch (err) {
-    io.stderr(`keygate check: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    io.stderr(`keygate check: ${argProblem(err, OPTIONS)}\n${USAGE}`);
     return 2;
   }
   const env = deps.env ?? process.env;

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HEADERS } from '../config/session-settings.js';
@@ -14,6 +15,7 @@ import { startDemoApp } from '../dev/demo-app.js';
 import { startService } from '../main.js';
 import { createSessionModule } from '../session/module.js';
 import { formatProblem } from '../util/problems.js';
+import { argProblem, wantsHelp } from './args.js';
 import type { CliIo } from './io.js';
 
 const DEMO_POLICY = fileURLToPath(new URL('../../../examples/demo/policy.yaml', import.meta.url));
@@ -23,22 +25,29 @@ const HEADERS = Object.values(DEFAULT_HEADERS);
 /** The demo's ports (0 = any free port). */
 interface Ports { gateway: number; idp: number; keygate: number; app: number }
 
+const USAGE = 'usage: keygate dev [--host 127.0.0.1] [--gateway-port 8080] [--idp-port 8180] [--keygate-port 4181] [--app-port 8081] [--policy FILE]\n';
+const OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' }, policy: { type: 'string', default: DEMO_POLICY },
+  'gateway-port': { type: 'string', default: '8080' }, 'idp-port': { type: 'string', default: '8180' },
+  'keygate-port': { type: 'string', default: '4181' }, 'app-port': { type: 'string', default: '8081' },
+} as const;
+
 function usage(io: CliIo, msg: string): number {
-  io.stderr(`keygate dev: ${msg}\nusage: keygate dev [--host 127.0.0.1] [--gateway-port 8080] [--idp-port 8180] [--keygate-port 4181] [--app-port 8081] [--policy FILE]\n`);
+  io.stderr(`keygate dev: ${msg}\n${USAGE}`);
   return 2;
 }
 
 /** Runs the demo until SIGINT/SIGTERM. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout(USAGE);
+    return 0;
+  }
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: {
-      host: { type: 'string', default: '127.0.0.1' }, policy: { type: 'string', default: DEMO_POLICY },
-      'gateway-port': { type: 'string', default: '8080' }, 'idp-port': { type: 'string', default: '8180' },
-      'keygate-port': { type: 'string', default: '4181' }, 'app-port': { type: 'string', default: '8081' },
-    } }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: OPTIONS }));
   } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
+    return usage(io, argProblem(err, OPTIONS));
   }
   const ports: Ports = { gateway: Number(values['gateway-port']), idp: Number(values['idp-port']), keygate: Number(values['keygate-port']), app: Number(values['app-port']) };
   if (Object.values(ports).some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return usage(io, 'ports must be integers 0-65535');
@@ -53,7 +62,40 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`keygate dev: refusing to bind to ${values.host}: the dev identity provider is for local use only and binds to loopback (127.0.0.1, ::1, localhost) only.\n`);
     return 1;
   }
+  const taken = await firstTakenPort(values.host, ports);
+  if (taken !== undefined) {
+    io.stderr(`keygate dev: port ${taken.port} on ${values.host} (${taken.role}) is already in use (${taken.code}); choose another with --${taken.flag} PORT (0 = any free port)\n`);
+    return 1;
+  }
   return runDemo(io, idpModule, values.host, values.policy, ports);
+}
+
+/** What each demo port is for and the flag that changes it. */
+const PORT_ROLES: ReadonlyArray<{ key: keyof Ports; role: string; flag: string }> = [
+  { key: 'gateway', role: 'the gateway', flag: 'gateway-port' },
+  { key: 'idp', role: 'the dev identity provider', flag: 'idp-port' },
+  { key: 'keygate', role: 'keygate', flag: 'keygate-port' },
+  { key: 'app', role: 'the demo app', flag: 'app-port' },
+];
+
+/** The first fixed port that cannot be bound, with its role and flag; undefined when all are free. */
+async function firstTakenPort(host: string, ports: Ports): Promise<{ port: number; role: string; flag: string; code: string } | undefined> {
+  for (const { key, role, flag } of PORT_ROLES) {
+    const port = ports[key];
+    if (port === 0) continue;
+    const code = await bindError(host, port);
+    if (code !== undefined) return { port, role, flag, code };
+  }
+  return undefined;
+}
+
+/** Binds `host:port` briefly; the error code when it cannot, else undefined. */
+function bindError(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+  });
 }
 
 async function runDemo(io: CliIo, idpModule: typeof import('../dev/idp/index.js'), host: string, policyFile: string, ports: Ports): Promise<number> {

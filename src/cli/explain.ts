@@ -8,6 +8,7 @@ import type { Identity } from '../identity/types.js';
 import { explain, type Explanation } from '../policy/explain.js';
 import { NO_RULE, type Target } from '../policy/types.js';
 import { identityFromFlags } from './identity-flags.js';
+import { argProblem, wantsHelp } from './args.js';
 import type { CliIo } from './io.js';
 import { readPolicy } from './policy-file.js';
 import { targetFromUrl } from './target-url.js';
@@ -29,11 +30,15 @@ const OPTIONS = {
 
 /** Runs `keygate explain`; resolves to the exit code (0 explained, 1 bad policy, 2 usage). */
 export async function explainCommand(argv: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout(USAGE);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, strict: true });
   } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
+    return usage(io, argProblem(err, OPTIONS));
   }
   const { values } = parsed;
   if (values.policy === undefined || values.method === undefined || values.url === undefined) return usage(io, '--policy, --method and --url are required');
@@ -70,7 +75,10 @@ export function formatExplanation(e: Explanation, file: string, target: Target, 
   const captured = Object.entries(e.captures);
   if (captured.length > 0) lines.push(`captures: ${captured.map(([k, v]) => `{${k}}=${JSON.stringify(v)}`).join(', ')}`);
   lines.push(`why: ${e.reason}`);
-  for (const c of e.conditions) lines.push(`  allow[${c.block}].${c.key} [${c.values.join(', ')}]: ${c.held ? 'held' : 'failed'}`);
+  for (const c of e.conditions) {
+    const matched = c.matched.length === 0 ? '' : ` (${c.matched.join(', ')})`;
+    lines.push(`  allow[${c.block}].${c.key} [${c.values.join(', ')}]: ${c.held ? 'held' : 'failed'}${matched}`);
+  }
   if (e.skipped.length === 0) {
     lines.push('earlier rules: none');
   } else {

@@ -8,12 +8,14 @@ import { evaluate } from '../policy/evaluate.js';
 import type { CompiledPolicy } from '../policy/compiled.js';
 import { NO_RULE } from '../policy/types.js';
 import { formatProblem } from '../util/problems.js';
-import { loadCases, type TestCase } from './cases-file.js';
+import { CASES_NOW, loadCases, type TestCase } from './cases-file.js';
+import { argProblem, wantsHelp } from './args.js';
 import type { CliIo } from './io.js';
 import { readPolicy, readText } from './policy-file.js';
 import { targetFromUrl } from './target-url.js';
 
 const USAGE = 'usage: keygate test --policy FILE CASES.yaml [--json]\n';
+const OPTIONS = { policy: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 /** The outcome of one case. */
 interface CaseResult {
@@ -28,11 +30,15 @@ interface CaseResult {
 
 /** Runs `keygate test`; resolves to the exit code (0 all passed, 1 failures or invalid files, 2 usage). */
 export async function testCommand(argv: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout(USAGE);
+    return 0;
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { policy: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    io.stderr(`keygate test: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    io.stderr(`keygate test: ${argProblem(err, OPTIONS)}\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -71,7 +77,7 @@ function readCases(file: string, io: CliIo): TestCase[] | undefined {
 /** Evaluates one case exactly as the service would decide its request. */
 function runCase(policy: CompiledPolicy, tc: TestCase): CaseResult {
   const t = targetFromUrl(tc.method, tc.url);
-  const actual = t.ok ? evaluate(policy, t.target, tc.identity) : { kind: 'bad_request', rule: NO_RULE, reason: 'bad_target' };
+  const actual = t.ok ? evaluate(policy, t.target, tc.identity, CASES_NOW) : { kind: 'bad_request', rule: NO_RULE, reason: 'bad_target' };
   const passed = actual.kind === tc.expect && (tc.rule === undefined || tc.rule === actual.rule);
   return { name: tc.name, passed, expect: tc.expect, actual: actual.kind, rule: actual.rule, reason: actual.reason, expectedRule: tc.rule };
 }
