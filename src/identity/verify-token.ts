@@ -155,7 +155,7 @@ export class TokenVerifier {
     let via: 'jwt' | 'introspection' = looksLikeJwt(token) ? 'jwt' : 'introspection';
     try {
       let claims = via === 'jwt' ? await this.#verifyJwt(token) : await this.#introspect(token);
-      if (via === 'jwt' && claims['sub'] === undefined) {
+      if (via === 'jwt' && isLightweight(claims)) {
         via = 'introspection';
         claims = await this.#lightweight(token, claims);
       }
@@ -200,7 +200,7 @@ export class TokenVerifier {
     const azp = typeof jwt['azp'] === 'string' ? jwt['azp'] : '?';
     if (this.#opts.introspect === undefined) {
       throw new AuthError('ERR_TOKEN_INVALID', {
-        detail: `the token has no sub: a Keycloak lightweight access token (client ${JSON.stringify(azp)} has "client.use.lightweight.access.token.enabled"); set KEYGATE_INTROSPECTION=true to accept such tokens through introspection, or turn that client setting off`,
+        detail: `the token has no ${jwt['sub'] === undefined ? 'sub, ' : ''}aud or roles: a Keycloak lightweight access token (client ${JSON.stringify(azp)} has "client.use.lightweight.access.token.enabled"); set KEYGATE_INTROSPECTION=true to accept such tokens through introspection, or turn that client setting off`,
       });
     }
     const claims = await this.#introspect(token);
@@ -232,6 +232,16 @@ export class TokenVerifier {
     const exp = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : this.#opts.now();
     return via === 'jwt' ? exp : Math.min(exp, this.#opts.now() + (this.#opts.introspectionTtlMs ?? 60_000));
   }
+}
+
+/**
+ * A Keycloak lightweight access token: no `sub` (a user's token), or none of `aud`, `realm_access` and
+ * `resource_access` (Keycloak 26.7 keeps `sub` in a service account's lightweight token). Such a token cannot be
+ * decided on by itself: it is introspected, or refused.
+ */
+export function isLightweight(claims: Readonly<Record<string, unknown>>): boolean {
+  if (claims['sub'] === undefined) return true;
+  return claims['aud'] === undefined && claims['realm_access'] === undefined && claims['resource_access'] === undefined;
 }
 
 /** `aud` contains an accepted audience, or `azp` is an accepted authorized party. */

@@ -17,9 +17,9 @@ const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const NOW = 1_000_000_000;
 
-/** The claim set Keycloak 26 puts in a lightweight token (REAL-SYSTEMS.md §A.5). */
-const lightweight = (exp: number, key = privateKey): Promise<string> =>
-  new SignJWT({ typ: 'Bearer', azp: 'lightweight', sid: 's1', scope: 'profile email', jti: 'j1' })
+/** The claim set Keycloak 26.7.3 puts in a user's lightweight token (a service account's has `sub` as well). */
+const lightweight = (exp: number, key = privateKey, extra: Record<string, unknown> = {}): Promise<string> =>
+  new SignJWT({ typ: 'Bearer', azp: 'lightweight', sid: 's1', scope: 'profile email', jti: 'j1', ...extra })
     .setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setIssuedAt(NOW / 1000).setExpirationTime(exp).sign(key);
 
 function setup(introspect: Introspect | undefined, clock: { ms: number }) {
@@ -50,6 +50,14 @@ describe('lightweight access tokens', () => {
     const got = await failure(v.verify(await lightweight(NOW / 1000 + 300)));
     assert.equal(got.code, 'ERR_TOKEN_INVALID');
     assert.match(got.detail, /lightweight access token.*client "lightweight".*client\.use\.lightweight\.access\.token\.enabled.*KEYGATE_INTROSPECTION=true/);
+  });
+
+  it('a service account\'s lightweight token (sub, but no aud or roles) is lightweight too', async () => {
+    const off = await failure(setup(undefined, { ms: NOW }).verify(await lightweight(NOW / 1000 + 300, privateKey, { sub: 'u-1' })));
+    assert.equal(off.code, 'ERR_TOKEN_INVALID');
+    assert.match(off.detail, /no aud or roles: a Keycloak lightweight access token/);
+    const on = setup(async () => full(NOW / 1000 + 300), { ms: NOW });
+    assert.deepEqual((await on.verify(await lightweight(NOW / 1000 + 300, privateKey, { sub: 'u-1' }))).roles, ['engineer']);
   });
 
   it('introspection on: the identity comes from introspection, cached never past exp', async () => {
