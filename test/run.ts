@@ -50,6 +50,8 @@ async function bootKeycloak(): Promise<{ env: Record<string, string>; child: Chi
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  // A Keycloak that dies during boot fails the waiting tests at once instead of after their readiness bound.
+  child.once('exit', (code, signal) => { writeFileSync(`${logFile}.exited`, `exit code ${code ?? ''} signal ${signal ?? ''}`); });
   process.stdout.write(`# real Keycloak ${kc.version} (JAVA_HOME=${kc.javaHome}) booting on 127.0.0.1:${port}, log ${logFile}\n`);
   return {
     child,

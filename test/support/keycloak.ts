@@ -118,7 +118,9 @@ async function waitReady(url: string, logTail: () => string): Promise<void> {
   // First boot after unpacking re-augments (~25 s) and imports every realm; 2 cores can take minutes under load.
   const deadline = Date.now() + 300_000;
   let last = '';
+  const exited = process.env['KEYGATE_TEST_KEYCLOAK_LOG'] !== undefined ? `${process.env['KEYGATE_TEST_KEYCLOAK_LOG']}.exited` : undefined;
   while (Date.now() < deadline) {
+    if (exited !== undefined && existsSync(exited)) throw new Error(`real Keycloak stopped before it was ready (${readFileSync(exited, 'utf8')})\n${logTail()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return;
