@@ -1,8 +1,9 @@
 /** Validation of a policy test-cases file (DESIGN §8), with file:line:column for every problem. */
-import type { Identity } from '../identity/types.js';
+import type { ClaimValue, Identity } from '../identity/types.js';
 import { byPosition, checkKeys, collector, fail, isRecord, type Collector, type DocPath } from '../policy/validate-helpers.js';
 import { describe, type Validated } from '../util/problems.js';
 import { parseYamlSource } from '../util/yaml-source.js';
+import { simpleClaims } from '../identity/claims.js';
 import { makeIdentity } from './identity-flags.js';
 import { targetFromUrl } from './target-url.js';
 
@@ -27,7 +28,13 @@ export interface TestCase {
 
 const CASE_KEYS = ['name', 'request', 'identity', 'expect', 'rule'] as const;
 const REQUEST_KEYS = ['method', 'url'] as const;
-const IDENTITY_KEYS = ['user', 'roles', 'groups', 'scopes'] as const;
+const IDENTITY_KEYS = ['user', 'roles', 'groups', 'scopes', 'client', 'acr', 'amr', 'authAge', 'claims'] as const;
+
+/**
+ * The clock of policy test cases (epoch ms): a fixed instant, so a case's `authAge` (seconds since sign-in)
+ * gives the same decision on every run. `auth_time` is this instant minus `authAge`.
+ */
+export const CASES_NOW = Date.UTC(2026, 0, 1);
 
 /** Parses and validates a cases file; a value only when every case is valid. */
 export function loadCases(text: string, file: string): Validated<TestCase[]> {
@@ -118,7 +125,47 @@ function validateIdentity(c: Collector, raw: unknown, at: DocPath, label: string
   }
   const badGroup = lists.groups.findIndex((g) => !g.startsWith('/'));
   if (badGroup !== -1) fail(c, [...at, 'groups', badGroup], label, `identity.groups must be full group paths starting with "/", got ${describe(lists.groups[badGroup])}`);
-  return user === undefined ? undefined : makeIdentity(user, lists.roles, lists.groups, lists.scopes);
+  const context = authContextOf(c, raw, at, label);
+  return user === undefined ? undefined : { ...makeIdentity(user, lists.roles, lists.groups, lists.scopes), ...context };
+}
+
+/** `client`, `acr`, `amr`, `authAge` and `claims` of a case identity, as a verified token would give them. */
+function authContextOf(c: Collector, raw: Record<string, unknown>, at: DocPath, label: string): Pick<Identity, 'client' | 'acr' | 'amr' | 'authTime' | 'claims'> {
+  const client = 'client' in raw ? requiredString(c, raw, at, label, 'client', 'a client id (azp)', 'identity.') : undefined;
+  const acr = 'acr' in raw ? requiredString(c, raw, at, label, 'acr', 'an acr value', 'identity.') : undefined;
+  let amr: string[] | undefined;
+  if ('amr' in raw) {
+    const value = raw['amr'];
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')) amr = value.filter((v): v is string => typeof v === 'string');
+    else fail(c, [...at, 'amr'], label, `identity.amr must be a list of non-empty strings, got ${describe(value)}`);
+  }
+  let authTime: number | undefined;
+  if ('authAge' in raw) {
+    const age = raw['authAge'];
+    if (typeof age === 'number' && Number.isInteger(age) && age >= 0) authTime = CASES_NOW / 1000 - age;
+    else fail(c, [...at, 'authAge'], label, `identity.authAge must be whole seconds since sign-in (0 or more), got ${describe(age)}`);
+  }
+  const claims = 'claims' in raw ? claimsOf(c, raw['claims'], [...at, 'claims'], label) : undefined;
+  return {
+    ...(client !== undefined ? { client } : {}),
+    ...(acr !== undefined ? { acr } : {}),
+    ...(amr !== undefined ? { amr } : {}),
+    ...(authTime !== undefined ? { authTime } : {}),
+    ...(claims !== undefined ? { claims } : {}),
+  };
+}
+
+/**
+ * `claims`: a mapping of claim name to any JSON value. Values the token narrowing keeps (strings, booleans,
+ * string lists) are kept; others (numbers, objects) are dropped exactly as for a real token, so a case can
+ * show that a claim of the wrong type fails closed.
+ */
+function claimsOf(c: Collector, value: unknown, at: DocPath, label: string): Record<string, ClaimValue> | undefined {
+  if (!isRecord(value)) {
+    fail(c, at, label, `identity.claims must be a mapping of claim names to values, got ${describe(value)}`);
+    return undefined;
+  }
+  return { ...simpleClaims(value) };
 }
 
 function requiredString(c: Collector, raw: Record<string, unknown>, at: DocPath, label: string, key: string, what: string, prefix = ''): string | undefined {
