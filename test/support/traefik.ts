@@ -5,7 +5,7 @@
 import { request as httpsRequest } from 'node:https';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { freePort, startProcess, tempDir, type Proc } from './proc.js';
 import { CookieClient, submitLoginForm } from './idp.js';
 import { ROOT } from './proxies.js';
@@ -33,6 +33,11 @@ export interface TraefikOptions {
   readonly app: string;
   /** Extra dynamic files (name → YAML text), e.g. a test-only router. */
   readonly extraDynamic?: Readonly<Record<string, string>>;
+  /**
+   * Changes the shipped dynamic file after substitution: only for tests that show a check failing when the shipped
+   * file is broken (e.g. a warning Traefik gives without `trustForwardHeader`).
+   */
+  readonly breakDynamic?: (doc: Document) => void;
 }
 
 /** The shipped static file with the entry points on loopback ports and the file provider on `dynamicDir`. */
@@ -47,7 +52,7 @@ export function staticConfig(ports: Traefik['ports'], dynamicDir: string): strin
 }
 
 /** The shipped dynamic file with keygate's and the app's addresses substituted. */
-export function dynamicConfig(keygate: string, app: string): string {
+export function dynamicConfig(keygate: string, app: string, breakDynamic?: (doc: Document) => void): string {
   const doc = parseDocument(readFileSync(join(ROOT, 'traefik/dynamic/keygate.yml'), 'utf8'));
   const address = doc.getIn(['http', 'middlewares', 'keygate', 'forwardAuth', 'address']);
   if (typeof address !== 'string') throw new Error('traefik/dynamic/keygate.yml has no keygate forwardAuth address');
@@ -57,6 +62,7 @@ export function dynamicConfig(keygate: string, app: string): string {
     const name = String(item.key.value);
     doc.setIn(['http', 'services', name, 'loadBalancer', 'servers'], [{ url: app }]);
   }
+  breakDynamic?.(doc);
   return doc.toString();
 }
 
@@ -67,7 +73,7 @@ export async function startTraefik(bin: string, opts: TraefikOptions): Promise<T
   const dynamicDir = join(dir, 'dynamic');
   mkdirSync(dynamicDir);
   writeFileSync(join(dir, 'traefik.yml'), staticConfig(ports, dynamicDir));
-  writeFileSync(join(dynamicDir, 'keygate.yml'), dynamicConfig(opts.keygate, opts.app));
+  writeFileSync(join(dynamicDir, 'keygate.yml'), dynamicConfig(opts.keygate, opts.app, opts.breakDynamic));
   for (const [name, text] of Object.entries(opts.extraDynamic ?? {})) writeFileSync(join(dynamicDir, name), text);
   const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir });
   const url = `https://127.0.0.1:${ports.websecure}`;
