@@ -8,6 +8,9 @@ import { AuthError } from '../errors.js';
 import { isRecord } from './claims.js';
 import { importVerificationKey, type VerificationKey } from './jws.js';
 
+/** Removed kids remembered (a realm rarely holds more than a few keys). */
+const REMOVED_KIDS = 256;
+
 /** Imported public key as jose returns it. */
 type PublicKey = Awaited<ReturnType<typeof importJWK>>;
 
@@ -58,6 +61,8 @@ export class JwksCache {
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #lastOk = false;
   #removals = 0;
+  /** Kids a fetch dropped (most recent last, bounded): their tokens are refused at once, not held as maybe-new. */
+  readonly #removed = new Set<string>();
   #inflight: Promise<boolean> | undefined;
   #inflightStart = Number.NEGATIVE_INFINITY;
   /** The one timer all waiters share until the next refetch is allowed. */
@@ -101,12 +106,7 @@ export class JwksCache {
     this.#lastAttempt = this.#opts.now();
     try {
       const keys = signatureKeys(await this.#download(), this.#opts.maxKeys ?? JWKS_DEFAULTS.maxKeys);
-      for (const kid of this.#keys.keys()) {
-        if (!keys.has(kid)) {
-          this.#removals++;
-          break;
-        }
-      }
+      this.#noteRemovals(keys);
       this.#keys = keys;
       this.#imported.clear();
       this.#verification.clear();
@@ -119,6 +119,20 @@ export class JwksCache {
       this.#opts.onFetch?.(false, `JWKS ${this.#opts.jwksUri}: ${err instanceof Error ? err.message : String(err)}`);
       return false;
     }
+  }
+
+  /** Counts a fetch that dropped kids and remembers them; a kid published again is forgotten. */
+  #noteRemovals(keys: ReadonlyMap<string, JWK>): void {
+    let dropped = false;
+    for (const kid of this.#keys.keys()) {
+      if (keys.has(kid)) continue;
+      dropped = true;
+      this.#removed.delete(kid);
+      this.#removed.add(kid);
+      if (this.#removed.size > REMOVED_KIDS) this.#removed.delete(this.#removed.values().next().value ?? '');
+    }
+    for (const kid of keys.keys()) this.#removed.delete(kid);
+    if (dropped) this.#removals++;
   }
 
   /** GETs the JWKS within the time and size bounds; throws a message naming what went wrong (cause, status, bound). */
@@ -181,6 +195,8 @@ export class JwksCache {
     if (jwk === undefined) {
       const kid = JSON.stringify(header.kid ?? null);
       const outcome = await this.#fetchStartedAfter(this.#opts.now());
+      // A kid this cache saw dropped (key disabled or deleted) is no new key: 401, so clients get a new token.
+      if (outcome === 'busy' && this.#removed.has(header.kid ?? '')) throw new AuthError('ERR_TOKEN_INVALID', { detail: `the key with kid ${kid} was removed from the JWKS (disabled or deleted at the IdP)` });
       if (outcome === 'busy') throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `no signature key with kid ${kid} yet, and the JWKS refetch is rate-limited (${this.#waiters} waiting); retry` });
       if (outcome === 'failed') throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `no cached key with kid ${kid}, and the JWKS could not be fetched` });
       jwk = this.#find(header);

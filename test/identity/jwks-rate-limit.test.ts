@@ -64,6 +64,21 @@ describe('JWKS refetch on unknown kid', () => {
     assert.equal(got.filter((c) => c === 'ERR_IDP_UNAVAILABLE').length, 7);
     assert.equal(h.fetches(), 2);
   });
+  it('a kid that a refetch dropped gets 401 at once during the cooldown (clients then fetch a new token), and is forgotten once published again', async () => {
+    const k2 = { ...jwk, kid: 'k2' };
+    let keys = [jwk, k2];
+    const h = harness(() => Response.json({ keys }));
+    await h.cache.refresh();
+    keys = [k2];
+    h.tick(20_000);
+    await h.cache.refresh();
+    assert.equal(h.cache.removals, 1);
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' })), 'ERR_TOKEN_INVALID');
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'never-seen' })), 'ERR_IDP_UNAVAILABLE', 'an unknown kid may be new: 503');
+    keys = [jwk, k2];
+    h.tick(20_000);
+    assert.equal(await code(h.cache.resolve({ alg: 'RS256', kid: 'k1' })), 'resolved', 'published again');
+  });
   it('a disallowed alg never triggers a refetch', async () => {
     const h = harness(() => Response.json({ keys: [jwk] }));
     await h.cache.refresh();
