@@ -104,9 +104,9 @@ describe('real Traefik 3.7: session cookies renewed on keygate\'s 200', () => {
     for (const name of cookies.keys()) assert.ok(['keygate', 'keygate.1', 'keygate.2', 'keygate.3'].includes(name), `${name}: only the listed cookies are added`);
 
     // The renewed cookie is a working session: no renewal again until its own access token expires.
-    const after = await traefikRequest(g.traefik, '/dashboard', { host: g.host, headers: { cookie: `keygate=${next}` } });
-    assert.equal(after.status, 200);
-    assert.equal(after.headers['set-cookie'], undefined);
+    const again = await traefikRequest(g.traefik, '/dashboard', { host: g.host, headers: { cookie: `keygate=${next}` } });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['set-cookie'], undefined);
   });
 
   it('a cookie whose name the middleware does not list is dropped on a 200: the list must name keygate\'s cookie', async (t) => {
