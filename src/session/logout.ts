@@ -6,32 +6,51 @@ import { isRecord } from '../identity/claims.js';
 import type { Answer } from '../http/respond.js';
 import { readChunked } from './cookies.js';
 import { clearSession, type SessionDeps } from './deps.js';
-import { errorPage, redirect, type Via } from './pages.js';
+import { redirect, type Via } from './pages.js';
 import { safeRedirect } from './redirects.js';
-import { isSessionData } from './session.js';
+import { isSessionData, type SessionData } from './session.js';
 
 /** The back-channel logout event (OpenID Connect Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** `/_keygate/logout?rd=`: clears the session, revokes its sid, and sends the browser to Keycloak's end-session endpoint. */
-export async function logout(deps: SessionDeps, origin: string, query: URLSearchParams, cookies: ReadonlyMap<string, string>, via: Via): Promise<Answer> {
+/**
+ * `/_keygate/logout?rd=`: clears the session, revokes its sid, and sends the browser to Keycloak's end-session endpoint.
+ * Logout never fails open (issue #12): a refused `rd`, an unreadable cookie or a failing revocation store still clear
+ * the cookie and end the Keycloak session; a refused `rd` is dropped for the safe default, Keycloak's own signed-out
+ * page (or keygate's when Keycloak has no end-session endpoint). A target on the host the request came to through a
+ * trusted proxy (`originTrusted`) is always allowed.
+ */
+export async function logout(deps: SessionDeps, origin: string, query: URLSearchParams, cookies: ReadonlyMap<string, string>, via: Via, originTrusted = false): Promise<Answer> {
   const rdParam = query.get('rd') ?? undefined;
-  const rd = safeRedirect(rdParam, origin, deps.redirects());
-  if (rdParam !== undefined && rd === undefined) return errorPage(new AuthError('ERR_BAD_REDIRECT', { detail: 'logout rd is not an allowed host' }));
-  const raw = readChunked(cookies, deps.config.cookie.name);
-  const data = raw === undefined ? undefined : await deps.sessions.open(raw);
-  const session = isSessionData(data) ? data : undefined;
+  const rd = safeRedirect(rdParam, origin, deps.redirects(), originTrusted);
+  if (rdParam !== undefined && rd === undefined) deps.log.warn('logout rd refused; signing out to the default page', { error: 'ERR_BAD_REDIRECT', detail: 'logout rd is not an allowed host' });
   const cleared = clearSession(deps, cookies);
-  if (session?.sid !== undefined) await deps.revocations.revoke('sid', session.sid, deps.now(), deps.config.cookie.maxAgeSeconds).catch(() => undefined);
+  const session = await openQuietly(deps, cookies);
+  if (session?.sid !== undefined) {
+    await deps.revocations.revoke('sid', session.sid, deps.now(), deps.config.cookie.maxAgeSeconds)
+      .catch((err: unknown) => deps.log.error('logout could not store the revocation; the Keycloak session is still ended', { error: err instanceof Error ? err.message : String(err) }));
+  }
   deps.metrics.logouts.labels('rp').inc();
   deps.log.info('logout', { user: session?.u, sub: session?.sub });
   const conf = deps.keycloak.oidc;
-  if (conf === undefined || conf.serverMetadata().end_session_endpoint === undefined) {
-    return rd === undefined ? { status: 200, headers: { 'content-type': 'text/plain', 'set-cookie': cleared, 'cache-control': 'no-store' }, body: 'signed out\n' } : redirect(rd, 'GET', via, cleared);
-  }
+  const signedOut: Answer = { status: 200, headers: { 'content-type': 'text/plain', 'set-cookie': cleared, 'cache-control': 'no-store' }, body: 'signed out\n' };
+  if (conf === undefined || conf.serverMetadata().end_session_endpoint === undefined) return rd === undefined ? signedOut : redirect(rd, 'GET', via, cleared);
   const params: Record<string, string> = session?.idt !== undefined ? { id_token_hint: session.idt } : { client_id: deps.config.clientId };
   if (rd !== undefined) params['post_logout_redirect_uri'] = rd;
-  return redirect(oidc.buildEndSessionUrl(conf, params).href, 'GET', via, cleared);
+  try {
+    return redirect(oidc.buildEndSessionUrl(conf, params).href, 'GET', via, cleared);
+  } catch (err) {
+    deps.log.error('logout could not build the end-session URL; the cookie is cleared', { error: err instanceof Error ? err.message : String(err) });
+    return signedOut;
+  }
+}
+
+/** The session in the request's cookie, or undefined when there is none or it cannot be opened (logout goes on). */
+async function openQuietly(deps: SessionDeps, cookies: ReadonlyMap<string, string>): Promise<SessionData | undefined> {
+  const raw = readChunked(cookies, deps.config.cookie.name);
+  if (raw === undefined) return undefined;
+  const data = await deps.sessions.open(raw).catch(() => undefined);
+  return isSessionData(data) ? data : undefined;
 }
 
 /** `/_keygate/backchannel-logout`: verifies Keycloak's logout token and revokes its sid (or sub) everywhere. */

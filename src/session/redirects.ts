@@ -30,8 +30,10 @@ export function hostAllowed(host: string, p: RedirectPolicy): boolean {
  * Resolves a redirect target: an absolute http(s) URL to an allowed host, or a path starting with a single `/`
  * (resolved against `origin`, the host the request came to, which must be allowed as well). Returns undefined for anything else, including
  * `//evil.example`, `/\evil.example`, backslashes, control characters and userinfo.
+ * With `originTrusted` (the origin was named by a trusted proxy or by publicUrl, never by an untrusted client), a
+ * target on the very host and port of `origin` is always allowed, even when the policy names no hosts (issue #12).
  */
-export function safeRedirect(target: string | undefined, origin: string, p: RedirectPolicy): string | undefined {
+export function safeRedirect(target: string | undefined, origin: string, p: RedirectPolicy, originTrusted = false): string | undefined {
   if (target === undefined || target === '' || target.length > 4096) return undefined;
   // eslint-disable-next-line no-control-regex
   if (/[\\\x00-\x1f\x7f\s]/.test(target)) return undefined;
@@ -44,5 +46,15 @@ export function safeRedirect(target: string | undefined, origin: string, p: Redi
     return undefined;
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') return undefined;
+  if (originTrusted && url.host === hostOfOrigin(origin)) return url.href;
   return hostAllowed(url.hostname, p) ? url.href : undefined;
+}
+
+/** `host[:port]` of an origin, as URL normalises it (lower case, default port dropped); undefined when unparsable. */
+function hostOfOrigin(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
