@@ -5,9 +5,11 @@ import { describe, it } from 'node:test';
 import { at, find, records } from './kube-manifests.js';
 import { checkExpr, exportedSeries, LABEL_VALUES } from './metric-names.js';
 import { readPromql, type Reads } from './promql.js';
-import { assertValid, draft07Validator, isRecord, record, requireSchema, ROOT, str } from './support.js';
+import { assertValid, draft07Validator, isRecord, record, requireSchema, ROOT, str, yamlDocument } from './support.js';
 
 const DASHBOARD = 'deploy/grafana/keygate-dashboard.json';
+/** promtool unit tests of the PrometheusRule, run by test/e2e/real/prometheus-rules.test.ts. */
+const PROMTOOL_TESTS = 'test/deploy/promtool/prometheusrule.test.yml';
 
 /** Keywords that mean the same in draft-04 and draft-07 (JSON Schema draft-06 release notes list the changes). */
 const SAME_IN_DRAFT07 = new Set(['type', 'properties', 'patternProperties', 'additionalProperties', 'items', 'required', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'pattern', 'format', 'description', 'title', 'default', '$ref', 'definitions', 'anyOf', 'oneOf', 'allOf', 'not']);
@@ -105,6 +107,21 @@ describe('observability: PrometheusRule', () => {
     for (const rule of alertingRules()) {
       assert.ok(['warning', 'critical'].includes(String(at(rule, 'labels', 'severity'))), `${String(rule['alert'])}: severity`);
       assert.equal(typeof at(rule, 'annotations', 'summary'), 'string', `${String(rule['alert'])}: summary`);
+    }
+  });
+});
+
+describe('observability: promtool unit tests of the PrometheusRule', () => {
+  // Runs without promtool, so that an alert added without a unit test fails `npm test` on any machine.
+  it('every alert has a case in which it fires, with its severity, and one in which it stays quiet', () => {
+    const cases = records(at(yamlDocument(PROMTOOL_TESTS), 'tests'), 'tests').flatMap((t) => records(t['alert_rule_test'], `${String(t['name'])} alert_rule_test`));
+    for (const rule of alertingRules()) {
+      const name = String(rule['alert']);
+      const mine = cases.filter((c) => c['alertname'] === name);
+      const firing = mine.flatMap((c) => records(c['exp_alerts'], `${name} exp_alerts`));
+      assert.ok(firing.length > 0, `${PROMTOOL_TESTS}: no case in which ${name} fires`);
+      for (const a of firing) assert.equal(at(a, 'exp_labels', 'severity'), at(rule, 'labels', 'severity'), `${name}: severity`);
+      assert.ok(mine.some((c) => records(c['exp_alerts'], 'exp_alerts').length === 0), `${PROMTOOL_TESTS}: no case in which ${name} stays quiet`);
     }
   });
 });
