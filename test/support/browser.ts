@@ -51,17 +51,20 @@ export async function browserSession(browser: Browser, idpUrl: string): Promise<
 
 /**
  * Fills Keycloak's login form (`#username`, `#password`, `#kc-login`) and waits until the browser is back at
- * `returnUrl`; returns that answer (a redirect answer there, e.g. a login loop, is returned as it is).
+ * `returnUrl`; returns that answer. A redirect answered there (e.g. the start of a login loop) is returned at once.
  */
 export async function signInAtKeycloak(page: Page, username: string, password: string, returnUrl: string): Promise<Response> {
-  await page.waitForSelector('#username');
+  await page.waitForSelector('#username', { timeout: 15_000 });
   await page.fill('#username', username);
   await page.fill('#password', password);
+  const back = page.waitForResponse((r) => r.url() === returnUrl && r.request().isNavigationRequest(), { timeout: 15_000 });
   const [answer] = await Promise.all([
-    page.waitForResponse((r) => r.url() === returnUrl && r.request().isNavigationRequest()),
+    back.catch((err: unknown) => {
+      throw new Error(`not back at ${returnUrl} within 15 s after signing in as ${username}; the page is at ${page.url()}`, { cause: err });
+    }),
     page.click('#kc-login'),
   ]);
-  await page.waitForURL(returnUrl);
+  if (answer.status() < 300 || answer.status() >= 400) await page.waitForURL(returnUrl, { timeout: 15_000 });
   return answer;
 }
 
