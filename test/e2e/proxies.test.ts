@@ -66,14 +66,14 @@ interface Row {
   readonly start: Starter;
   /**
    * What the upstream receives for an identity header keygate answers empty. Caddy 2.6's copy_headers sets it
-   * unconditionally (an empty header); 2.9+ skips empty values and 2.11.2+ deletes the client's copy first
-   * (REAL-SYSTEMS §E); nginx never passes a proxy_set_header whose value is empty (ngx_http_proxy_module).
+   * unconditionally (an empty header); 2.9+ skips empty values (REAL-SYSTEMS §E), and the shipped Caddyfile has
+   * already deleted the client's copy; nginx never passes a proxy_set_header whose value is empty (ngx_http_proxy_module).
    */
   readonly emptyHeader: 'empty' | 'absent';
   /**
    * keygate answers 400 to an ambiguous path. Caddy's forward_auth returns any non-2xx answer to the client
    * as it is; nginx's auth_request knows only 2xx, 401 and 403 and turns any other answer into a 500
-   * (ngx_http_auth_request_module: "If the subrequest returns … any other response code is considered an error").
+   * (ngx_http_auth_request_module docs: "Any other response code returned by the subrequest is considered an error").
    */
   readonly ambiguousStatus: number;
   /**
