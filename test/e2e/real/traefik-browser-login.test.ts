@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { createSessionModule } from '../../../src/session/module.js';
 import { browserSession, callFromPage, launchChromium, mapHostToLoopback, signInAtKeycloak, type BrowserSession } from '../../support/browser.js';
 import { sample, startKeygate, type TestKeygate } from '../../support/keygate.js';
-import { realKeycloak, type RealKeycloak } from '../../support/keycloak.js';
+import { jwtPayload, realKeycloak, type RealKeycloak } from '../../support/keycloak.js';
 import { requireReal } from '../../support/real-systems.js';
 import { startTraefik, type Traefik } from '../../support/traefik.js';
 import { startUpstream, type Upstream } from '../../support/upstream.js';
@@ -46,6 +46,8 @@ rules:
  * bound leaves room for a loaded 2-core machine; polling ends as soon as the refresh is seen.
  */
 const REFRESH_BOUND_MS = 45_000;
+/** The realm's ID tokens live as long as its access tokens. */
+const ID_TOKEN_LIFESPAN_MS = 10_000;
 
 interface Env { kc: RealKeycloak; kg: TestKeygate; app: Upstream; traefik: Traefik; browser: Browser; origin: string }
 let setup: Promise<Env | undefined> | undefined;
@@ -223,31 +225,58 @@ describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (s
   it('RP-initiated logout through Traefik ends the Keycloak session: the next visit shows the login form', async (t) => {
     const e = await ready(t);
     if (e === undefined) return;
-    const carol = await e.kc.userId(REALM, 'carol');
     const s = await open(e);
     try {
-      const home = `${e.origin}/dashboard?view=admin`;
-      const sid = await signInNewSession(e, s, home, 'carol');
+      const sid = await signInNewSession(e, s, `${e.origin}/dashboard?view=admin`, 'carol');
       assert.equal((await seenByApp(s)).headers['x-auth-user'], 'carol');
+      await logOutToLoginForm(e, s, sid, 'carol');
+    } finally {
+      await s.close();
+    }
+  });
 
-      const rd = `${e.origin}/dashboard?after=logout`;
-      await s.page.goto(`${e.origin}/_keygate/logout?rd=${encodeURIComponent(rd)}`);
-      await s.page.waitForSelector('#username', { timeout: 15_000 }).catch(() => undefined);
-      const trail = s.navigations.map((u) => `${u.origin}${u.pathname}`).join(' → ');
-      const end = s.navigations.find((u) => u.pathname === endSessionPath);
-      assert.ok(end !== undefined, `the browser went to Keycloak's end-session endpoint: ${trail}`);
-      assert.ok(end.searchParams.has('id_token_hint'), 'with id_token_hint (no confirmation page)');
-      assert.equal(end.searchParams.get('post_logout_redirect_uri'), rd);
-      assert.ok(s.navigations.some((u) => u.href === rd), `Keycloak sent the browser back to rd: ${trail}`);
-      assert.ok(await s.page.locator('#username').isVisible(), `the next visit shows the login form, got ${s.page.url()}: ${trail}`);
-      assert.ok(s.page.url().startsWith(`${e.kc.url}${authPath}`), `at Keycloak's login form, got ${s.page.url()}`);
-      assert.ok(!(await keycloakSessions(e.kc, carol)).includes(sid), 'Keycloak ended the session');
-      assert.ok(sample(await e.kg.metrics(), 'keygate_logouts_total', { kind: 'rp' }) >= 1);
-
-      assert.equal((await signInAtKeycloak(s.page, 'carol', 'carol-password', rd)).status(), 200, 'signing in again returns to rd');
-      assert.equal((await seenByApp(s)).url, '/dashboard?after=logout');
+  it('RP-initiated logout after the ID token expired (idle past its 10 s lifespan) still ends the session with no confirmation page', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const s = await open(e);
+    try {
+      const sid = await signInNewSession(e, s, `${e.origin}/dashboard`, 'bob');
+      // No request meanwhile, so no refresh: the session still holds the ID token from the sign-in, issued with the
+      // realm's 10 s lifespan (as any user idle past accessTokenLifespan who then signs out).
+      await new Promise((r) => setTimeout(r, ID_TOKEN_LIFESPAN_MS + 1_000));
+      const hint = await logOutToLoginForm(e, s, sid, 'bob');
+      const exp = jwtPayload(hint)['exp'];
+      assert.ok(typeof exp === 'number' && exp * 1000 < Date.now(), 'the id_token_hint had expired');
     } finally {
       await s.close();
     }
   });
 });
+
+/**
+ * Signs out through `/_keygate/logout?rd=` on the protected host and checks, in the browser and in Keycloak, that the
+ * Keycloak session `sid` ended: Keycloak's end-session endpoint had id_token_hint (no confirmation page) and sent the
+ * browser back to rd, whose visit shows Keycloak's login form (no silent SSO re-login); signing in returns to rd.
+ * Returns the id_token_hint sent.
+ */
+async function logOutToLoginForm(e: Env, s: BrowserSession, sid: string, username: string): Promise<string> {
+  const logoutsBefore = sample(await e.kg.metrics(), 'keygate_logouts_total', { kind: 'rp' });
+  const rd = `${e.origin}/dashboard?after=logout`;
+  await s.page.goto(`${e.origin}/_keygate/logout?rd=${encodeURIComponent(rd)}`);
+  await s.page.waitForSelector('#username', { timeout: 15_000 }).catch(() => undefined);
+  const trail = s.navigations.map((u) => `${u.origin}${u.pathname}`).join(' → ');
+  const end = s.navigations.find((u) => u.pathname === endSessionPath);
+  assert.ok(end !== undefined, `the browser went to Keycloak's end-session endpoint: ${trail}`);
+  const hint = end.searchParams.get('id_token_hint');
+  assert.ok(hint !== null, 'with id_token_hint (no confirmation page)');
+  assert.equal(end.searchParams.get('post_logout_redirect_uri'), rd);
+  assert.ok(s.navigations.some((u) => u.href === rd), `Keycloak sent the browser back to rd: ${trail}`);
+  assert.ok(await s.page.locator('#username').isVisible(), `the next visit shows the login form, got ${s.page.url()} (${await s.page.title()}): ${trail}`);
+  assert.ok(s.page.url().startsWith(`${e.kc.url}${authPath}`), `at Keycloak's login form, got ${s.page.url()}`);
+  assert.ok(!(await keycloakSessions(e.kc, await e.kc.userId(REALM, username))).includes(sid), 'Keycloak ended the session');
+  assert.equal(sample(await e.kg.metrics(), 'keygate_logouts_total', { kind: 'rp' }), logoutsBefore + 1);
+
+  assert.equal((await signInAtKeycloak(s.page, username, `${username}-password`, rd)).status(), 200, 'signing in again returns to rd');
+  assert.equal((await seenByApp(s)).url, '/dashboard?after=logout');
+  return hint;
+}
