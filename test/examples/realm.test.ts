@@ -96,7 +96,10 @@ describe('the examples\' Keycloak realm exports', () => {
         const clientSet = clientRoles(doc);
         for (const role of roles) {
           // A name with ":" is a client role (client:role), as keygate reads resource_access.
-          const known = role.includes(':') ? clientSet.has(role) : realmSet.has(role);
+          const defined = role.includes(':') ? clientSet : realmSet;
+          // A role pattern (`argo-*-viewer`) must match at least one defined role.
+          const pattern = new RegExp(`^${role.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^:]*')}$`);
+          const known = role.includes('*') ? [...defined].some((r) => pattern.test(r)) : defined.has(role);
           assert.ok(known, `the policy names ${role}, which realm.json does not define`);
         }
         const paths = groupPaths(doc);
