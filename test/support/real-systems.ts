@@ -41,10 +41,11 @@ const LOCATIONS: Readonly<Record<string, () => string>> = {
   kubectl: () => join(ROOT, '.venv/bin/kubectl'),
   prometheus: () => join(cacheDir(), 'go/bin/prometheus'),
   promtool: () => join(cacheDir(), 'go/bin/promtool'),
+  helm: () => join(cacheDir(), 'go/bin/helm'),
 };
 
 /** Name of a real program that scripts/real-systems.sh installs. */
-export type RealProgram = 'traefik' | 'caddy-2.11' | 'temporal' | 'prefect' | 'moto_server' | 'kubectl' | 'prometheus' | 'promtool';
+export type RealProgram = 'traefik' | 'caddy-2.11' | 'temporal' | 'prefect' | 'moto_server' | 'kubectl' | 'prometheus' | 'promtool' | 'helm';
 
 /** Path of an installed real program, or undefined. */
 export function realProgram(name: RealProgram): string | undefined {
