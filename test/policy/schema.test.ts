@@ -59,7 +59,18 @@ describe('policy JSON Schema', () => {
     { name: 'path without leading slash', input: { version: 1, rules: [{ name: 'a', paths: ['api'], allow: 'public' }] } },
     { name: 'host with a port', input: { version: 1, rules: [{ name: 'a', hosts: ['a.example.com:443'], allow: 'public' }] } },
     { name: 'group without leading slash', input: { version: 1, rules: [{ name: 'a', allow: { anyGroup: ['admins'] } }] } },
+    { name: 'maxAuthAge 0', input: { version: 1, rules: [{ name: 'a', allow: { maxAuthAge: 0 } }] } },
+    { name: 'maxAuthAge in minutes as text', input: { version: 1, rules: [{ name: 'a', allow: { maxAuthAge: '5m' } }] } },
+    { name: 'a number claim value', input: { version: 1, rules: [{ name: 'a', allow: { claims: { tenant: 42 } } }] } },
+    { name: 'an empty claims map', input: { version: 1, rules: [{ name: 'a', allow: { claims: {} } }] } },
+    { name: 'a nested claim name', input: { version: 1, rules: [{ name: 'a', allow: { claims: { 'a.b': 'x' } } }] } },
+    { name: 'an empty clients list', input: { version: 1, rules: [{ name: 'a', allow: { clients: [] } }] } },
+    { name: 'amr as a string', input: { version: 1, rules: [{ name: 'a', allow: { amr: 'otp' } }] } },
   ];
+  it('accepts every new condition key (issue 13)', () => {
+    const block = { anyRole: ['argo-*-viewer'], anyGroup: ['/teams/*/admins'], clients: ['ci'], claims: { email_verified: true, tenant: ['a', 'b'] }, acr: ['gold'], amr: ['otp'], maxAuthAge: 300 };
+    assert.equal(validate({ version: 1, rules: [{ name: 'a', allow: block }] }), true, JSON.stringify(validate.errors));
+  });
   for (const { name, input } of broken) {
     it(`rejects a policy with ${name}`, () => assert.equal(validate(input), false));
   }
