@@ -9,6 +9,9 @@ import { describe, it } from 'node:test';
 import { DEFAULT_RULE, evaluate, normalizePath, type CompiledPolicy, type Decision } from '../../src/policy/index.js';
 import { EXAMPLES, examplePolicy, exampleText, expandRole, identityWith, routeTable, type Example, type Route, type RouteTable } from './support.js';
 
+/** A namespace no policy, realm or route table names. */
+const UNLISTED = 'zz-unlisted';
+
 /** Who calls: anonymous, or a token with exactly one role. */
 interface Caller {
   readonly label: string;
@@ -53,12 +56,23 @@ export function coverageProblems(policy: CompiledPolicy, host: string, table: Ro
       if (d.rule === DEFAULT_RULE) problems.push(`${where} as ${caller.label}: no named rule decides it (policy default: ${d.kind})`);
       else if (d.kind !== want) problems.push(`${where} as ${caller.label}: ${d.kind} by ${d.rule}, want ${want}`);
     }
+    // A namespace named nowhere in the policy (issue 13, role patterns): on routes not tied to a namespace its
+    // roles fare exactly like the home namespace's.
+    if (!route.namespaced && home !== undefined) {
+      for (const caller of callers(table, UNLISTED).filter((c) => c.role !== undefined && c.role.includes(UNLISTED))) {
+        const d = decide(policy, host, route, caller.role);
+        const want = wanted(route, table, caller);
+        if (d.kind !== want) problems.push(`${where} as ${caller.label} of an unlisted namespace: ${d.kind} by ${d.rule}, want ${want}`);
+      }
+    }
     if (!route.namespaced || route.access === 'public' || other === undefined) continue;
-    // The namespaced levels, but of the other namespace: none of them may act on this namespace's resources.
+    // The namespaced levels, but of the other namespace or of an unlisted one: none of them may act on this namespace's resources.
     for (const [level, template] of table.roles.filter(([, t]) => t.includes('{namespace}'))) {
-      const role = expandRole(template, other);
-      const d = decide(policy, host, route, role);
-      if (d.kind !== 'deny') problems.push(`${where} as ${level} (${role}) of ${other}: ${d.kind} by ${d.rule}, want deny`);
+      for (const ns of [other, UNLISTED]) {
+        const role = expandRole(template, ns);
+        const d = decide(policy, host, route, role);
+        if (d.kind !== 'deny') problems.push(`${where} as ${level} (${role}) of ${ns}: ${d.kind} by ${d.rule}, want deny`);
+      }
     }
   }
   return problems;
