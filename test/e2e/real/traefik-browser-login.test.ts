@@ -13,7 +13,6 @@ import { jwtPayload, realKeycloak, type RealKeycloak } from '../../support/keycl
 import { requireReal } from '../../support/real-systems.js';
 import { startTraefik, type Traefik } from '../../support/traefik.js';
 import { startUpstream, type Upstream } from '../../support/upstream.js';
-import { eventually } from '../../support/wait.js';
 
 const REALM = 'kg-browser';
 const HOST = 'prefect.example.com';
@@ -46,6 +45,15 @@ rules:
  * bound leaves room for a loaded 2-core machine; polling ends as soon as the refresh is seen.
  */
 const REFRESH_BOUND_MS = 45_000;
+/** Polls `check` every 250 ms (each poll is a request through Traefik) until it holds; false once `ms` pass. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
 /** The realm's ID tokens live as long as its access tokens. */
 const ID_TOKEN_LIFESPAN_MS = 10_000;
 
@@ -183,7 +191,7 @@ describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (s
 
       await e.kc.admin('DELETE', `/${REALM}/users/${bob}/role-mappings/realm`, [engineer]);
       const started = Date.now();
-      const denied = await eventually(async () => (await callFromPage(s.page, '/api/work_pools/filter', 'xhr')).status === 403, REFRESH_BOUND_MS);
+      const denied = await until(async () => (await callFromPage(s.page, '/api/work_pools/filter', 'xhr')).status === 403, REFRESH_BOUND_MS);
       assert.ok(denied, `still allowed ${REFRESH_BOUND_MS} ms after the role was removed (token lifespan 10 s)`);
       t.diagnostic(`role gone after ${Date.now() - started} ms`);
       const flows = await callFromPage(s.page, '/api/flows', 'xhr');
@@ -197,28 +205,48 @@ describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (s
     }
   });
 
-  it('a session ended in Keycloak (admin API) is signed out at the next refresh', async (t) => {
+  it('a session ended in Keycloak (admin API) is signed out at the next refresh: XHR gets 401, navigation the login page', async (t) => {
     const e = await ready(t);
     if (e === undefined) return;
-    const s = await open(e);
+    // Two browsers signed in as alice: one notices through XHR, the other through a navigation (a different answer:
+    // the refused refresh must turn into a redirect to Keycloak there, with the cleared cookie riding along).
+    const xhrSide = await open(e);
+    const navSide = await open(e);
     try {
       const home = `${e.origin}/dashboard`;
-      const sid = await signInNewSession(e, s, home, 'alice');
+      const sidXhr = await signInNewSession(e, xhrSide, home, 'alice');
+      const sidNav = await signInNewSession(e, navSide, home, 'alice');
       const failedBefore = sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'failure' });
 
-      await e.kc.admin('DELETE', `/${REALM}/sessions/${sid}`);
+      // Both admin APIs: one session ended by its id, then every session of the user.
+      await e.kc.admin('DELETE', `/${REALM}/sessions/${sidXhr}`);
+      await e.kc.admin('POST', `/${REALM}/users/${await e.kc.userId(REALM, 'alice')}/logout`);
+      const remaining = await keycloakSessions(e.kc, await e.kc.userId(REALM, 'alice'));
+      assert.ok(!remaining.includes(sidXhr) && !remaining.includes(sidNav), 'Keycloak ended both sessions');
       const started = Date.now();
-      const out = await eventually(async () => (await callFromPage(s.page, '/api/flows', 'xhr')).status === 401, REFRESH_BOUND_MS);
-      assert.ok(out, `still signed in ${REFRESH_BOUND_MS} ms after Keycloak ended the session (token lifespan 10 s)`);
-      t.diagnostic(`signed out after ${Date.now() - started} ms`);
-      assert.ok(sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'failure' }) > failedBefore, 'signed out by a refused refresh');
+      const [xhrOut, navOut] = await Promise.all([
+        until(async () => (await callFromPage(xhrSide.page, '/api/flows', 'xhr')).status === 401, REFRESH_BOUND_MS),
+        until(async () => {
+          await navSide.page.goto(home);
+          return navSide.page.url().startsWith(`${e.kc.url}${authPath}`);
+        }, REFRESH_BOUND_MS),
+      ]);
+      assert.ok(xhrOut, `XHR still allowed ${REFRESH_BOUND_MS} ms after Keycloak ended the session (token lifespan 10 s)`);
+      assert.ok(navOut, `navigation still allowed ${REFRESH_BOUND_MS} ms after Keycloak ended the session (token lifespan 10 s)`);
+      t.diagnostic(`both signed out after ${Date.now() - started} ms`);
+      assert.ok(sample(await e.kg.metrics(), 'keygate_session_refreshes_total', { result: 'failure' }) >= failedBefore + 2, 'signed out by refused refreshes');
 
-      await s.page.goto(home);
-      await s.page.waitForSelector('#username');
-      assert.ok(s.page.url().startsWith(`${e.kc.url}${authPath}`), `navigation goes to the Keycloak login page, got ${s.page.url()}`);
-      assert.equal(s.keycloak.filter((u) => u.pathname === authPath).length, 2, 'a second authorization request');
+      // The navigation landed on Keycloak's login form (its SSO session is gone too), having been sent there twice.
+      await navSide.page.waitForSelector('#username');
+      assert.equal(navSide.keycloak.filter((u) => u.pathname === authPath).length, 2, 'a second authorization request');
+      assert.deepEqual((await navSide.context.cookies(e.origin)).filter((c) => c.name === 'keygate').map((c) => c.name), [], 'the session cookie was cleared');
+      // The XHR side: cleared too; its next navigation shows the login form.
+      await xhrSide.page.goto(home);
+      await xhrSide.page.waitForSelector('#username');
+      assert.ok(xhrSide.page.url().startsWith(`${e.kc.url}${authPath}`), `navigation goes to the Keycloak login page, got ${xhrSide.page.url()}`);
     } finally {
-      await s.close();
+      await xhrSide.close();
+      await navSide.close();
     }
   });
 
@@ -247,6 +275,31 @@ describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (s
       const hint = await logOutToLoginForm(e, s, sid, 'bob');
       const exp = jwtPayload(hint)['exp'];
       assert.ok(typeof exp === 'number' && exp * 1000 < Date.now(), 'the id_token_hint had expired');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('logout without a keygate session (cookie gone, Keycloak session alive): Keycloak asks to confirm, then ends it', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const s = await open(e);
+    try {
+      const sid = await signInNewSession(e, s, `${e.origin}/dashboard`, 'carol');
+      // E.g. the cookie's absolute lifetime passed while Keycloak's SSO session lives on: keygate has no ID token to
+      // send, so it names itself with client_id, and Keycloak (unlike the look-alike) asks the user to confirm.
+      await s.context.clearCookies({ name: 'keygate' });
+      const rd = `${e.origin}/dashboard?after=logout`;
+      await s.page.goto(`${e.origin}/_keygate/logout?rd=${encodeURIComponent(rd)}`);
+      const end = new URL(s.page.url());
+      assert.equal(`${end.origin}${end.pathname}`, `${e.kc.url}${endSessionPath}`, 'Keycloak\'s end-session endpoint');
+      assert.equal(end.searchParams.get('client_id'), 'keygate');
+      assert.equal(end.searchParams.get('post_logout_redirect_uri'), rd);
+      assert.equal(await s.page.locator('body').getAttribute('data-page-id'), 'login-logout-confirm', `Keycloak's confirmation page, got ${await s.page.title()}`);
+      await Promise.all([s.page.waitForSelector('#username'), s.page.click('#kc-logout')]);
+      assert.ok(s.navigations.some((u) => u.href === rd), 'once confirmed, Keycloak sent the browser back to rd');
+      assert.ok(s.page.url().startsWith(`${e.kc.url}${authPath}`), `rd shows Keycloak's login form, got ${s.page.url()}`);
+      assert.ok(!(await keycloakSessions(e.kc, await e.kc.userId(REALM, 'carol'))).includes(sid), 'Keycloak ended the session');
     } finally {
       await s.close();
     }
