@@ -51,6 +51,30 @@ export function largePolicy(hosts: number): string {
   return `version: 1\ndefault: deny\nrules:\n${rules.join('\n')}\n`;
 }
 
+/**
+ * The rules of one host with role and group patterns (issue 13) in every condition: the same shapes and
+ * decisions as hostRules, but `bench-reader` is allowed by the pattern `bench-*`, after a pattern that fails.
+ */
+function patternHostRules(prefix: string, host: string, services: number): string[] {
+  const rules = [
+    `  - name: ${prefix}-metrics\n    hosts: [${host}]\n    paths: [/metrics]\n    deny: true`,
+    `  - name: ${prefix}-ns\n    hosts: [${host}]\n    paths: ["/api/v1/namespaces/{ns}/**"]\n    allow:\n      - anyRole: ["ns-{ns}-*"]\n      - anyGroup: ["/platform/*/admins"]`,
+    `  - name: ${prefix}-write\n    hosts: [${host}]\n    methods: [POST, PUT, PATCH, DELETE]\n    paths: ["/api/**"]\n    allow:\n      anyRole: ["writer-*", "${prefix}:op*"]`,
+  ];
+  for (let s = 0; s < services; s++) {
+    rules.push(`  - name: ${prefix}-svc${s}\n    hosts: [${host}]\n    paths: ["/svc${s}/*/items/**"]\n    allow:\n      anyGroup: ["/bench/*/svc${s}"]`);
+  }
+  rules.push(`  - name: ${prefix}-read\n    hosts: [${host}]\n    methods: [GET, HEAD]\n    paths: ["/api/**", "/ui/**"]\n    allow:\n      anyRole: ["viewer-*-ro", "bench-*"]`);
+  return rules;
+}
+
+/** largePolicy with patterns in every role and group value (10 rules: 1 host; 10,000 rules: 1,000 hosts). */
+export function largePatternPolicy(hosts: number): string {
+  const rules: string[] = [];
+  for (let h = 0; h < hosts; h++) rules.push(...patternHostRules(`h${String(h).padStart(4, '0')}`, largeHost(h), 6));
+  return `version: 1\ndefault: deny\nrules:\n${rules.join('\n')}\n`;
+}
+
 /** Targets of the warm, deny and anonymous scenarios: the middle rule's host, a few API paths. */
 export function middleTargets(): BenchTarget[] {
   return Array.from({ length: 16 }, (_, i) => ({ host: MIDDLE_HOST, uri: `/api/v1/items/${1000 + i}?page=${i % 3}` }));
