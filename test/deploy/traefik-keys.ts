@@ -5,7 +5,7 @@
  * (comma-separated), a boolean, a number, or a section enabled with `=true`.
  */
 import assert from 'node:assert/strict';
-import { isRecord } from './support.js';
+import { isRecord, record } from './support.js';
 
 type Schema = Record<string, unknown>;
 
@@ -146,4 +146,16 @@ export function labelsToDynamic(labels: ReadonlyMap<string, string>, host: strin
     if (isRecord(lb)) lb['servers'] = [{ url: `${s.scheme ?? 'http'}://${host}:${s.port ?? ''}` }];
   }
   return config;
+}
+
+/**
+ * SchemaStore's static schema plus the entry-point option it lacks and Traefik 3.7 has: `http.aliasHeadersStrategy`
+ * (keep | delete | reject; `traefik --help`, 3.7.15), which replaces the deprecated `underscoreHeadersStrategy`.
+ */
+export function withTraefik37(schema: unknown): Record<string, unknown> {
+  const root = record(schema, 'traefik-v3.json');
+  const defs = record(root['$defs'], 'traefik-v3.json $defs');
+  const http = record(defs['staticHTTPConfig'], 'traefik-v3.json staticHTTPConfig');
+  const properties = { ...record(http['properties'], 'staticHTTPConfig.properties'), aliasHeadersStrategy: { type: 'string', enum: ['keep', 'delete', 'reject'] } };
+  return { ...root, $defs: { ...defs, staticHTTPConfig: { ...http, properties } } };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { requireBinary } from '../support/proc.js';
 import { assertHeaderSet, assertSessionCookies, assertValid, draft07Validator, isRecord, list, record, rel, requireSchema, ROOT, str, yamlDocument } from './support.js';
-import { flagEntries, labelMap, labelsToDynamic, nestFlatKeys } from './traefik-keys.js';
+import { flagEntries, labelMap, labelsToDynamic, nestFlatKeys, withTraefik37 } from './traefik-keys.js';
 
 const STATIC_SCHEMA = 'traefik-v3.json';
 const DYNAMIC_SCHEMA = 'traefik-v3-file-provider.json';
@@ -13,18 +13,6 @@ const COMPOSE = 'traefik/docker-compose.labels.yml';
 const HOST = 'prefect.example.com';
 /** Middlewares that change the path: keygate would decide on one path while the app serves another. */
 const PATH_REWRITERS = ['stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'addPrefix'];
-
-/**
- * SchemaStore's static schema plus the entry-point option it lacks and Traefik 3.7 has: `http.aliasHeadersStrategy`
- * (keep | delete | reject; `traefik --help`, 3.7.15), which replaces the deprecated `underscoreHeadersStrategy`.
- */
-function withTraefik37(schema: unknown): Record<string, unknown> {
-  const root = record(schema, STATIC_SCHEMA);
-  const defs = record(root['$defs'], `${STATIC_SCHEMA} $defs`);
-  const http = record(defs['staticHTTPConfig'], `${STATIC_SCHEMA} staticHTTPConfig`);
-  const properties = { ...record(http['properties'], 'staticHTTPConfig.properties'), aliasHeadersStrategy: { type: 'string', enum: ['keep', 'delete', 'reject'] } };
-  return { ...root, $defs: { ...defs, staticHTTPConfig: { ...http, properties } } };
-}
 
 /**
  * The static schema with its root closed: Traefik refuses unknown static keys ("field not found"), but

@@ -11,6 +11,7 @@ import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
 import { skipLoudly } from '../support/proc.js';
 import { EXAMPLES, exampleYaml, isRecord, list, record, ROOT, str, type Example } from './support.js';
+import { withTraefik37 } from '../deploy/traefik-keys.js';
 
 const SCHEMA_DIR = join(ROOT, '..', 'shared', 'schemas');
 /** Middlewares that change the path: keygate would decide on one path while the app serves another. */
@@ -24,8 +25,9 @@ function schemaValidator(t: TestContext, name: string, closeRoot: boolean): Vali
     return undefined;
   }
   const schema = record(JSON.parse(readFileSync(file, 'utf8')) as unknown, name);
-  // Traefik refuses unknown static keys, but SchemaStore leaves the static root open: close it.
-  return new Ajv({ strict: true, allErrors: true }).compile((closeRoot ? { ...schema, additionalProperties: false } : schema) as AnySchema);
+  // Traefik refuses unknown static keys, but SchemaStore leaves the static root open: close it (and add the 3.7
+  // entry-point option the schema lacks).
+  return new Ajv({ strict: true, allErrors: true }).compile((closeRoot ? { ...withTraefik37(schema), additionalProperties: false } : schema) as AnySchema);
 }
 
 function assertValid(validate: ValidateFunction, value: unknown, what: string): void {
