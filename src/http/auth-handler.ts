@@ -220,7 +220,8 @@ function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse
   deps.log.info('decision', {
     decision: o.decision, status: answer.status, rule: o.rule, reason: o.reason, proxy,
     method: t?.method ?? req.headers['x-forwarded-method']?.toString().slice(0, 16), host: t?.host, path: t?.path,
-    user: id?.username, sub: id?.sub, via: id?.via, peer: req.socket.remoteAddress,
+    // azp names the client (a bot's or agent's own client id); the path carries the resource id, e.g. the deployment.
+    user: id?.username, sub: id?.sub, azp: id?.client, via: id?.via, peer: req.socket.remoteAddress,
     latency_ms: Math.round(seconds * 1e6) / 1e3,
     // Undefined fields are left out of the line.
     error: o.error?.code, detail: o.error?.detail,

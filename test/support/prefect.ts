@@ -212,7 +212,9 @@ export function proxied(tr: Pick<ExampleTraefik, 'port'>, path: string, opts: { 
 /** A plain HTTP request to 127.0.0.1:`port` with the given Host header. */
 export function hostRequest(port: number, host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...opts.headers }, timeout: 30_000 }, (res) => {
+    // A fresh connection per request, with the body's length: a refused request's unread body never leaks into the next.
+    const length = opts.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(opts.body)) };
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: false, headers: { host, ...length, ...opts.headers }, timeout: 30_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
