@@ -37,6 +37,9 @@ export interface VerifierOptions {
   readonly onResult?: (result: 'valid' | 'invalid' | 'expired' | 'unavailable' | 'cached', via: 'jwt' | 'introspection') => void;
 }
 
+/** The detail of an introspection answer `active: false`. */
+const NOT_ACTIVE = 'introspection: token is not active';
+
 /** Tokens held whole for the fast lane: 2,048 × a 1-3 KB Keycloak token is 2-7 MB at most. */
 const RECENT_TOKENS = 2_048;
 
@@ -184,7 +187,7 @@ export class TokenVerifier {
   async #introspect(token: string): Promise<Readonly<Record<string, unknown>>> {
     if (this.#opts.introspect === undefined) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'not a JWT, and introspection is disabled' });
     const claims = await this.#opts.introspect(token);
-    if (claims['active'] !== true) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection: token is not active' });
+    if (claims['active'] !== true) throw new AuthError('ERR_TOKEN_INVALID', { detail: NOT_ACTIVE });
     if (claims['iss'] !== undefined && claims['iss'] !== this.#opts.checks.issuer) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection: unexpected iss' });
     const exp = claims['exp'];
     if (typeof exp !== 'number' || exp * 1000 <= this.#opts.now()) throw new AuthError('ERR_TOKEN_EXPIRED', { detail: 'introspection: exp missing or past' });
@@ -203,7 +206,18 @@ export class TokenVerifier {
         detail: `the token has no ${jwt['sub'] === undefined ? 'sub, ' : ''}aud or roles: a Keycloak lightweight access token (client ${JSON.stringify(azp)} has "client.use.lightweight.access.token.enabled"); set KEYGATE_INTROSPECTION=true to accept such tokens through introspection, or turn that client setting off`,
       });
     }
-    const claims = await this.#introspect(token);
+    let claims: Readonly<Record<string, unknown>>;
+    try {
+      claims = await this.#introspect(token);
+    } catch (err) {
+      // Signature and exp hold, yet Keycloak says inactive: the session ended, or keygate is not in the token's
+      // audience (Keycloak 26.6.2+ introspects only for clients in `aud`, CVE-2026-37979).
+      if (!isAuthError(err) || err.detail !== NOT_ACTIVE) throw err;
+      throw new AuthError('ERR_TOKEN_INVALID', {
+        detail: `introspection answered active=false for a lightweight token whose signature and exp are valid: its session has ended, or keygate is not in its audience (Keycloak 26.6.2+ introspects only for clients in aud; give client ${JSON.stringify(azp)} an audience mapper for keygate with "add to token introspection" on)`,
+        cause: err,
+      });
+    }
     if (jwt['jti'] !== undefined && claims['jti'] !== undefined && claims['jti'] !== jwt['jti']) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection answered for another token (jti differs)' });
     // The signed exp bounds the answer, whatever introspection says (the cache never outlives the token).
     const exp = Math.min(Number(claims['exp']), Number(jwt['exp']));

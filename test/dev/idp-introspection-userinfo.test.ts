@@ -8,7 +8,8 @@ import { basic } from './helpers.js';
 let idp: KeycloakLookalike;
 
 before(async () => {
-  idp = await startTestIdp();
+  // keygate introspects: Keycloak 26.6.2+ answers only clients in the token's aud (the audience mapper's `keygate`).
+  idp = await startTestIdp({ audience: ['keygate'] });
 });
 after(async () => {
   await idp.close();
@@ -55,6 +56,13 @@ describe('token introspection (RFC 7662) of JWT access tokens', () => {
     const { body } = await introspect(token, { form: { client_id: KEYGATE_CLIENT.clientId, client_secret: KEYGATE_CLIENT.secret } });
     assert.equal(body.active, true);
     assert.equal(body.preferred_username, 'alice');
+  });
+
+  it('a token whose aud lacks the introspecting client is inactive, as Keycloak 26.6.2+ answers (CVE-2026-37979)', async () => {
+    const token = await idp.mintAccessToken({ aud: 'account' }, { user: 'alice' });
+    assert.deepEqual((await introspect(token, keygateBasic)).body, { active: false });
+    const theirs = await idp.clientCredentialsToken(CI_RUNNER.clientId, CI_RUNNER.secret);
+    assert.deepEqual((await introspect(theirs, { authorization: basic(CI_RUNNER.clientId, CI_RUNNER.secret) })).body, { active: false }, 'ci-runner is not in its own token\'s aud');
   });
 
   const inactive = [

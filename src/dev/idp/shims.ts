@@ -46,7 +46,10 @@ export async function handleIntrospection(req: IncomingMessage, res: ServerRespo
     return;
   }
   const payload = await verifyOwnToken(state, token);
-  if (payload === undefined) {
+  // Keycloak 26.6.2+ (CVE-2026-37979) answers `active: false` unless the introspecting client is in the token's aud.
+  const aud = payload?.aud;
+  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (payload === undefined || !audiences.includes(presented.clientId)) {
     sendJson(res, 200, { active: false });
     return;
   }

@@ -7,7 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { sample, startKeygate, type TestKeygate } from '../../support/keygate.js';
-import { jwtPayload, realKeycloak } from '../../support/keycloak.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jwtPayload, realKeycloak, type RealKeycloak } from '../../support/keycloak.js';
+import { ROOT } from '../../support/proxies.js';
 
 const REALM = 'kg-accounts';
 const POLICY = `version: 1
@@ -22,6 +25,15 @@ rules:
     allow: { anyRole: [viewer, engineer] }
 `;
 const LIGHTWEIGHT = { id: 'lightweight', secret: 'lightweight-secret' };
+const NO_AUDIENCE = { id: 'lightweight-no-aud', secret: 'lightweight-no-aud-secret' };
+
+/** Creates a client of the realm file that a long-running Keycloak (imported before it was added) lacks. */
+async function ensureClient(kc: RealKeycloak, clientId: string): Promise<void> {
+  const found = await kc.admin('GET', `/${REALM}/clients?clientId=${encodeURIComponent(clientId)}`) as unknown[];
+  if (found.length > 0) return;
+  const doc = JSON.parse(readFileSync(join(ROOT, 'test/e2e/real/realms/kg-accounts-realm.json'), 'utf8')) as { clients: Array<{ clientId: string }> };
+  await kc.admin('POST', `/${REALM}/clients`, doc.clients.find((c) => c.clientId === clientId));
+}
 
 let withIntrospection: TestKeygate | undefined;
 let without: TestKeygate | undefined;
@@ -40,6 +52,8 @@ describe('real Keycloak 26: lightweight access tokens (realm kg-accounts, client
     tokens.set('service-account', (await kc.clientCredentials(REALM, LIGHTWEIGHT.id, LIGHTWEIGHT.secret)).access_token);
     tokens.set('bob', (await kc.password(REALM, LIGHTWEIGHT, 'bob', 'bob-password')).access_token);
     tokens.set('alice', (await kc.password(REALM, LIGHTWEIGHT, 'alice', 'alice-password')).access_token);
+    await ensureClient(kc, NO_AUDIENCE.id);
+    tokens.set('no-audience', (await kc.password(REALM, NO_AUDIENCE, 'bob', 'bob-password')).access_token);
     return true;
   };
   after(async () => {
@@ -104,6 +118,14 @@ describe('real Keycloak 26: lightweight access tokens (realm kg-accounts, client
       assert.doesNotMatch(JSON.stringify(line), /eyJ/, 'no token in the log');
     });
   }
+
+  it('introspection on, but keygate not in the audience: Keycloak answers active=false (26.6.2+), keygate says why', async (t) => {
+    if (!(await ready(t))) return;
+    const res = await call(withIntrospection, 'no-audience', 'GET');
+    assert.equal(res.status, 401);
+    const line = withIntrospection?.logs().filter((l) => l['msg'] === 'decision').at(-1);
+    assert.match(String(line?.['detail']), /active=false .*keygate is not in its audience .*client "lightweight-no-aud" an audience mapper for keygate/, JSON.stringify(line));
+  });
 
   it('a normal token of the same realm is never introspected', async (t) => {
     if (!(await ready(t))) return;
