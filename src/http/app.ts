@@ -37,11 +37,25 @@ export function createApp(deps: AppDeps): Express {
     res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
   });
   const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    // body-parser's refusals (413 too large, 400 malformed, 415) are the client's fault and keep their status.
+    const status = clientErrorStatus(err);
+    if (status !== undefined) {
+      res.set('connection', 'close');
+      if (!res.headersSent) res.status(status).json({ error: 'invalid_request', error_description: status === 413 ? 'request body too large (limits.maxBodyBytes)' : 'malformed request body' });
+      return;
+    }
     deps.log.error('unhandled error in express route', { error: err instanceof Error ? err.message : String(err) });
     if (!res.headersSent) res.status(500).json({ error: 'server_error', error_description: 'internal error' });
   };
   app.use(onError);
   return app;
+}
+
+/** The 4xx status of an error that body-parser marked as exposable (`expose: true`), else undefined. */
+function clientErrorStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('status' in err) || !('expose' in err)) return undefined;
+  const { status, expose } = err;
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
 /** Serves a prom-client registry in the text exposition format. */
