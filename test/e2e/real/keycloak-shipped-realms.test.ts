@@ -178,3 +178,19 @@ for (const file of shippedRealmFiles()) {
     });
   });
 }
+
+describe('real Keycloak 26: the demo realm export and the look-alike differ on redirect URI wildcards', () => {
+  it('Keycloak honours "*" only at the end of a redirect URI: a *.localhost callback (the look-alike accepts it) is refused', async (t) => {
+    const kc = await realKeycloak(t, 'demo');
+    if (kc === undefined) return;
+    const authorize = async (redirect: string): Promise<number> => {
+      const q = new URLSearchParams({ client_id: 'keygate', response_type: 'code', scope: 'openid', code_challenge_method: 'S256', code_challenge: 'x'.repeat(43), redirect_uri: redirect });
+      const res = await fetch(`${kc.issuer('demo')}/protocol/openid-connect/auth?${q}`, { redirect: 'manual' });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    assert.equal(await authorize('http://127.0.0.1:4181/_keygate/callback'), 200, 'loopback callbacks match http://127.0.0.1:*');
+    assert.equal(await authorize('http://localhost:4181/_keygate/callback'), 200);
+    assert.equal(await authorize('http://app.localhost:4181/_keygate/callback'), 400, 'no Keycloak pattern covers a host wildcard: list such hosts one by one');
+  });
+});
