@@ -6,6 +6,7 @@ import type { Config } from './config/types.js';
 import { createApp, createMetricsApp } from './http/app.js';
 import { createAuthHandler, type PolicyMatch, type SessionLayer } from './http/auth-handler.js';
 import { createHttpServer, listen, type HttpServer } from './http/server.js';
+import { createBasicExchange } from './identity/basic-credentials.js';
 import { Keycloak, type KeycloakOptions } from './identity/keycloak.js';
 import type { Identity } from './identity/types.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -121,6 +122,11 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
     config, match, metrics, log,
     verify: opts.verify ?? ((token) => keycloak.verifier.verify(token)),
     peek: opts.verify === undefined ? (token) => keycloak.verifier.peek(token) : undefined,
+    basic: config.basicClients.length === 0 ? undefined : createBasicExchange({
+      clients: config.basicClients, tokenEndpoint: () => keycloak.oidc?.serverMetadata().token_endpoint,
+      fetch: opts.keycloak?.fetch ?? fetch, now: opts.keycloak?.now ?? Date.now,
+      onFailure: (reason) => metrics.basicExchangeFailures.inc({ reason }),
+    }),
     sessions: sessions?.layer,
     isTrustedPeer: compileCidrs(config.trustedProxies),
   });

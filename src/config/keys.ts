@@ -35,6 +35,7 @@ export const KEYS = {
   headerRoles: { path: ['headers', 'roles'] },
   headerGroups: { path: ['headers', 'groups'] },
   introspection: { path: ['introspection'], env: 'KEYGATE_INTROSPECTION' },
+  basicClients: { path: ['basicClients'], env: 'KEYGATE_BASIC_CLIENTS' },
   metricsPort: { path: ['metricsPort'], env: 'KEYGATE_METRICS_PORT' },
   publicUrl: { path: ['publicUrl'], env: 'KEYGATE_PUBLIC_URL' },
   allowInsecureIssuer: { path: ['allowInsecureIssuer'], env: 'KEYGATE_ALLOW_INSECURE_ISSUER' },

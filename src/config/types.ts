@@ -71,6 +71,11 @@ export interface Config {
   readonly headers: HeaderNames;
   /** RFC 7662 introspection for opaque tokens (default false). */
   readonly introspection: boolean;
+  /**
+   * Client ids that may send `Authorization: Basic base64(client_id:client_secret)`, exchanged at Keycloak with the
+   * client-credentials grant (long-running workers); empty (the default) = Basic credentials are ignored.
+   */
+  readonly basicClients: readonly string[];
   /** Separate port for /metrics; undefined = served on the main port. */
   readonly metricsPort: number | undefined;
   /**

@@ -79,8 +79,8 @@ function readClient(ctx: Ctx): Pick<Config, 'clientId' | 'clientSecret' | 'audie
   return { clientId, clientSecret, audiences, authorizedParties };
 }
 
-/** algorithms, clockToleranceSeconds and introspection. */
-function readTokens(ctx: Ctx): Pick<Config, 'algorithms' | 'clockToleranceSeconds' | 'introspection'> {
+/** algorithms, clockToleranceSeconds, introspection and basicClients. */
+function readTokens(ctx: Ctx): Pick<Config, 'algorithms' | 'clockToleranceSeconds' | 'introspection' | 'basicClients'> {
   const read = readList(ctx, KEYS.algorithms);
   const algorithms: string[] = [];
   if (read.state === 'ok' && read.value.length === 0) fail(ctx, read.found, `must list at least one algorithm (${ALLOWED_ALGORITHMS.join(', ')})`);
@@ -94,5 +94,20 @@ function readTokens(ctx: Ctx): Pick<Config, 'algorithms' | 'clockToleranceSecond
     algorithms: read.state === 'absent' ? ['RS256', 'PS256', 'ES256'] : algorithms,
     clockToleranceSeconds: orDefault(readInt(ctx, KEYS.clockTolerance, 0, 300), 30),
     introspection: orDefault(readBool(ctx, KEYS.introspection), false),
+    basicClients: readBasicClients(ctx),
   };
 }
+
+/** basicClients: client ids, each once; Keycloak's built-in clients are refused (they are never workers). */
+function readBasicClients(ctx: Ctx): string[] {
+  const read = readList(ctx, KEYS.basicClients);
+  const out: string[] = [];
+  forEachItem(read, ({ value, index }, found) => {
+    if (value.includes(':')) fail(ctx, found, `must be a client id without ":" (Basic credentials split client_id:client_secret at the first colon), got ${JSON.stringify(value)}`, index);
+    else if (['admin-cli', 'account', 'account-console', 'broker', 'realm-management', 'security-admin-console'].includes(value)) fail(ctx, found, `must not be Keycloak's built-in client ${JSON.stringify(value)}`, index);
+    else if (out.includes(value)) warn(ctx, found, `${value} is listed twice`, index);
+    else out.push(value);
+  });
+  return out;
+}
+

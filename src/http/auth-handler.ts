@@ -5,12 +5,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, isAuthError } from '../errors.js';
 import type { Config } from '../config/types.js';
+import type { BasicExchange } from '../identity/basic-credentials.js';
 import type { Identity } from '../identity/types.js';
 import type { DecisionLabel, Metrics } from '../metrics/metrics.js';
 import { NO_RULE, type Decision, type DecisionReason, type Target } from '../policy/types.js';
 import type { Logger } from '../util/log.js';
 import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, type Answer, type RequestKind } from './respond.js';
 import { nginxTarget, traefikTarget, type ProxyKind } from './target.js';
+import { withUpstreamHeaders } from './upstream-headers.js';
 
 /** The current policy, matched against a target: tells whether an identity is needed, then decides. */
 export interface PolicyMatch {
@@ -45,6 +47,8 @@ export interface AuthHandlerDeps {
   readonly verify: (token: string) => Promise<Identity>;
   /** A still-valid cached verification of `token`, answered synchronously (optional fast lane). */
   readonly peek?: ((token: string) => Identity | undefined) | undefined;
+  /** Exchanges `Authorization: Basic` client credentials for a token (basicClients); absent = Basic is ignored. */
+  readonly basic?: BasicExchange | undefined;
   readonly sessions?: SessionLayer | undefined;
   readonly isTrustedPeer: (ip: string) => boolean;
   readonly metrics: Metrics;
@@ -148,6 +152,7 @@ function decideRequest(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomi
   if (!m.needsIdentity) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(undefined), undefined);
   const auth = req.headers['authorization'];
   if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) return bearer(deps, allowed, req, proxy, target, kind, m, auth.slice(6).trim());
+  if (auth !== undefined && deps.basic !== undefined && /^basic\s/i.test(auth)) return basicCredentials(deps, deps.basic, allowed, req, proxy, target, kind, m, auth.slice(6).trim(), peer);
   if (deps.sessions === undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(undefined), undefined);
   const session = deps.sessions.identify(req, target);
   if (session instanceof Promise) return session.then((s) => fromDecision(deps, allowed, req, proxy, target, kind, m.decide(s?.identity), s));
@@ -173,6 +178,14 @@ function bearer(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessa
   return deps.verify(token).then((identity) => fromDecision(deps, allowed, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token }), tokenFailure);
 }
 
+/** Basic client credentials: exchanged at Keycloak for a token (cached), which is then decided like a bearer token. */
+function basicCredentials(deps: AuthHandlerDeps, basic: BasicExchange, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, m: PolicyMatch, credentials: string, peer: string): Promise<Outcome> {
+  return basic(credentials, peer).then((token) => bearer(deps, allowed, req, proxy, target, kind, m, token), (err: unknown) => {
+    if (!isAuthError(err)) throw err;
+    return { ...failure(err), answer: errorAnswer(err, true), target };
+  });
+}
+
 function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Outcome | Promise<Outcome> {
   const identity = s?.identity;
   if (d.kind === 'unauthenticated' && kind === 'browser' && deps.sessions !== undefined) {
@@ -184,6 +197,7 @@ function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomin
     // itself (Traefik deletes every authResponseHeaders header from the request unless the auth answer has it).
     const token = deps.config.passAccessToken ? s?.accessToken : undefined;
     answer = allowed(identity, token);
+    if (d.upstream !== undefined) answer = withUpstreamHeaders(answer, d.upstream, identity);
   } else if (d.kind === 'deny') {
     answer = forbiddenAnswer(d.rule, kind);
   } else {

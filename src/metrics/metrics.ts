@@ -1,5 +1,6 @@
 /** The service's own Prometheus registry and instruments. No label ever carries a host, path, user or token. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BASIC_FAILURES } from '../identity/basic-credentials.js';
 import type { DecisionReason } from '../policy/types.js';
 
 /** The decision label values. */
@@ -20,6 +21,8 @@ export interface Metrics {
   readonly policyRules: Gauge;
   readonly idpUp: Gauge;
   readonly untrustedPeerRequests: Counter;
+  /** Basic client credentials that got no token (identity/basic-credentials), by reason. */
+  readonly basicExchangeFailures: Counter<'reason'>;
 }
 
 /** Histogram buckets from 50 µs to 1 s. */
@@ -60,6 +63,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     policyRules: new Gauge({ name: 'keygate_policy_rules', help: 'Rules in the policy in force.', registers }),
     idpUp: new Gauge({ name: 'keygate_idp_up', help: '1 when the last contact with the identity provider succeeded.', registers }),
     untrustedPeerRequests: new Counter({ name: 'keygate_untrusted_peer_requests_total', help: 'Forward-auth requests from peers outside trustedProxies.', registers }),
+    basicExchangeFailures: new Counter({ name: 'keygate_basic_exchange_failures_total', help: 'Basic client credentials (basicClients) that got no token, by reason.', labelNames: ['reason'] as const, registers }),
   };
   // Create every known labelled series at 0, so increase() and alerts see the first event too.
   for (const result of ['success', 'failure'] as const) m.jwksRefreshes.inc({ result }, 0);
@@ -69,6 +73,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     m.sessionRefreshes.inc({ result }, 0);
   }
   for (const kind of ['rp', 'backchannel'] as const) m.logouts.inc({ kind }, 0);
+  for (const reason of BASIC_FAILURES) m.basicExchangeFailures.inc({ reason }, 0);
   return m;
 }
 

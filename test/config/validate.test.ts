@@ -22,6 +22,7 @@ const DEFAULTS: Config = {
   clockToleranceSeconds: 30,
   headers: { user: 'X-Auth-User', email: 'X-Auth-Email', subject: 'X-Auth-Subject', name: 'X-Auth-Name', roles: 'X-Auth-Roles', groups: 'X-Auth-Groups' },
   introspection: false,
+  basicClients: [],
   metricsPort: undefined,
   publicUrl: undefined,
   allowInsecureIssuer: false,
