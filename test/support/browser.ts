@@ -54,17 +54,18 @@ export async function browserSession(browser: Browser, idpUrl: string): Promise<
  * `returnUrl`; returns that answer. A redirect answered there (e.g. the start of a login loop) is returned at once.
  */
 export async function signInAtKeycloak(page: Page, username: string, password: string, returnUrl: string): Promise<Response> {
-  await page.waitForSelector('#username', { timeout: 15_000 });
+  await page.waitForSelector('#username', { timeout: 30_000 });
   await page.fill('#username', username);
   await page.fill('#password', password);
-  const back = page.waitForResponse((r) => r.url() === returnUrl && r.request().isNavigationRequest(), { timeout: 15_000 });
+  const back = page.waitForResponse((r) => r.url() === returnUrl && r.request().isNavigationRequest(), { timeout: 30_000 });
   const [answer] = await Promise.all([
-    back.catch((err: unknown) => {
-      throw new Error(`not back at ${returnUrl} within 15 s after signing in as ${username}; the page is at ${page.url()}`, { cause: err });
+    back.catch(async (err: unknown) => {
+      const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(no body)');
+      throw new Error(`not back at ${returnUrl} within 30 s after signing in as ${username}; the page is at ${page.url()}: ${text.slice(0, 300)}`, { cause: err });
     }),
     page.click('#kc-login'),
   ]);
-  if (answer.status() < 300 || answer.status() >= 400) await page.waitForURL(returnUrl, { timeout: 15_000 });
+  if (answer.status() < 300 || answer.status() >= 400) await page.waitForURL(returnUrl, { timeout: 30_000 });
   return answer;
 }
 
