@@ -180,7 +180,9 @@ function bearer(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessa
 
 /** Basic client credentials: exchanged at Keycloak for a token (cached), which is then decided like a bearer token. */
 function basicCredentials(deps: AuthHandlerDeps, basic: BasicExchange, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, m: PolicyMatch, credentials: string, peer: string): Promise<Outcome> {
-  return basic(credentials, peer).then((token) => bearer(deps, allowed, req, proxy, target, kind, m, token), (err: unknown) => {
+  // The proxy (a trusted peer, checked above) appends the caller's address to X-Forwarded-For: limit per caller.
+  const caller = String(req.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() || peer;
+  return basic(credentials, caller).then((token) => bearer(deps, allowed, req, proxy, target, kind, m, token), (err: unknown) => {
     if (!isAuthError(err)) throw err;
     return { ...failure(err), answer: errorAnswer(err, true), target };
   });

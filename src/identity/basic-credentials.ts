@@ -6,7 +6,8 @@
  * Invariants: the secret is never logged, put in an error or kept in memory beyond the request (the cache is keyed by
  * a SHA-256 of the credentials); a client Keycloak refuses (disabled, secret rotated) gets no token once its cached
  * one expires, so it loses access within one token lifetime; failed exchanges are rate-limited per client and per
- * peer, so the endpoint cannot be used to guess secrets at Keycloak's expense.
+ * peer, so the endpoint cannot be used to guess secrets at Keycloak's expense. Credentials that once obtained a token
+ * are exempt from those limits, so a stranger sending wrong secrets cannot lock a working worker out.
  */
 import { createHash } from 'node:crypto';
 import { AuthError } from '../errors.js';
@@ -44,7 +45,10 @@ export interface BasicExchangeOptions {
   readonly marginSeconds?: number;
 }
 
-/** Turns the credentials of an `Authorization: Basic` header into an access token, or throws an AuthError. */
+/**
+ * Turns the credentials of an `Authorization: Basic` header into an access token, or throws an AuthError. `peer` is
+ * the caller's address (the proxy's X-Forwarded-For entry), which the per-peer limit counts.
+ */
 export type BasicExchange = (credentials: string, peer: string) => Promise<string>;
 
 interface Cached {
@@ -61,6 +65,8 @@ export function createBasicExchange(opts: BasicExchangeOptions): BasicExchange {
   const cache = new Map<string, Cached>();
   const inFlight = new Map<string, Promise<Cached>>();
   const failures = new FailureWindow(limits.windowMs);
+  // Hashes of credentials Keycloak accepted before: a guess never lands here, so these skip the failure limits.
+  const proven = new Set<string>();
   const refuse = (reason: BasicFailure, err: AuthError): never => {
     opts.onFailure(reason);
     throw err;
@@ -76,7 +82,7 @@ export function createBasicExchange(opts: BasicExchangeOptions): BasicExchange {
     const hit = cache.get(key);
     if (hit !== undefined && hit.until > now) return hit.token;
     if (hit !== undefined) cache.delete(key);
-    if (failures.count(`c:${client}`, now) >= limits.perClient || failures.count(`p:${peer}`, now) >= limits.perPeer) {
+    if (!proven.has(key) && (failures.count(`c:${client}`, now) >= limits.perClient || failures.count(`p:${peer}`, now) >= limits.perPeer)) {
       return refuse('rate_limited', new AuthError('ERR_TOKEN_INVALID', { detail: `Basic credentials of client ${JSON.stringify(client)} from ${peer}: too many failed exchanges, retry later` }));
     }
     let pending = inFlight.get(key);
@@ -89,6 +95,8 @@ export function createBasicExchange(opts: BasicExchangeOptions): BasicExchange {
       cache.delete(key);
       cache.set(key, got);
       if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+      proven.add(key);
+      if (proven.size > cacheSize) proven.delete(proven.values().next().value as string);
       return got.token;
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;

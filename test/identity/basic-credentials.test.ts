@@ -176,3 +176,15 @@ describe('createBasicExchange', () => {
     assert.equal(s.kc.calls.length, 3);
   });
 });
+
+describe('createBasicExchange: credentials that worked before', () => {
+  it('are not locked out by a stranger\'s failed guesses for the same client or from the same peer', async () => {
+    const s = setup({ marginSeconds: 0 });
+    const creds = b64(`prefect-worker:${SECRET}`);
+    assert.equal(await s.exchange(creds, 'worker-host'), 'token-prefect-worker-1');
+    for (let i = 0; i < 25; i++) await refused(s.exchange(b64(`prefect-worker:guess-${i}`), 'worker-host'), `guess-${i}`);
+    assert.equal(s.failures.filter((f) => f === 'rate_limited').length, 20);
+    s.tick(300_000);
+    assert.equal(await s.exchange(creds, 'worker-host'), 'token-prefect-worker-2', 'the worker renews its token although the client and the peer are over their limits');
+  });
+});
