@@ -64,7 +64,9 @@ describe('real Keycloak 26: users and service accounts (realm kg-accounts)', () 
     assert.equal(alice['session_state'], undefined);
     assert.deepEqual(alice['groups'], ['/data/team-a']);
     const reader = jwtPayload(tokens.get('ci-reader') ?? '');
-    assert.deepEqual(reader['aud'], 'account', 'a client without an audience mapper gets aud=account only');
+    // No audience mapper: `aud` holds only clients the account has roles of (AudienceResolveProtocolMapper). An
+    // imported service account with explicit roles has no default `account` roles, so Keycloak 26.7.3 sends no aud.
+    assert.ok(reader['aud'] === undefined || reader['aud'] === 'account', `a client without an audience mapper gets no keygate audience, got ${JSON.stringify(reader['aud'])}`);
     assert.equal(reader['preferred_username'], 'service-account-ci-reader');
   });
 
