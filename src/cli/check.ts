@@ -3,11 +3,13 @@
  * hook, the config), prints every problem with its position, and exits 1 on any error. With `--realm`, it
  * also warns about role and group values that none of the given Keycloak realm exports defines.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import type { CompiledPolicy } from '../policy/compiled.js';
 import { realmNames, unknownNames, type RealmNames } from '../policy/realm-check.js';
+import { headerAdvice } from './proxy-headers.js';
 import { isRecord } from '../policy/validate-helpers.js';
 import { formatProblem, type Validated } from '../util/problems.js';
 import { argProblem, wantsHelp } from './args.js';
@@ -43,8 +45,13 @@ export function setCheckConfigHook(hook: ConfigChecker | undefined): void {
 }
 
 /** The usage line of `keygate check`. */
-export const USAGE = 'usage: keygate check [--config FILE] [--policy FILE] [--realm realm.json ...]\n';
-const OPTIONS = { config: { type: 'string', short: 'c' }, policy: { type: 'string', short: 'p' }, realm: { type: 'string', multiple: true } } as const;
+export const USAGE = 'usage: keygate check [--config FILE] [--policy FILE] [--realm realm.json ...] [--proxy FILE ...]\n';
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  policy: { type: 'string', short: 'p' },
+  realm: { type: 'string', multiple: true },
+  proxy: { type: 'string', multiple: true },
+} as const;
 
 /** Runs `keygate check`; resolves to the exit code (0 valid, 1 problems, 2 usage). */
 export async function checkCommand(argv: string[], io: CliIo, deps: CheckDeps = {}): Promise<number> {
@@ -52,7 +59,7 @@ export async function checkCommand(argv: string[], io: CliIo, deps: CheckDeps = 
     io.stdout(USAGE);
     return 0;
   }
-  let values: { config?: string | undefined; policy?: string | undefined; realm?: string[] | undefined };
+  let values: { config?: string | undefined; policy?: string | undefined; realm?: string[] | undefined; proxy?: string[] | undefined };
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
   } catch (err) {
@@ -80,14 +87,17 @@ export async function checkCommand(argv: string[], io: CliIo, deps: CheckDeps = 
     io.stderr(`keygate check: no policy file: pass --policy FILE (or set KEYGATE_POLICY)\n${USAGE}`);
     return failed ? 1 : 2;
   }
-  const loaded = readPolicy(policyFile, io, true);
+  // Secret files of upstream headers are read, so that a missing one fails here rather than at boot.
+  const loaded = readPolicy(policyFile, io, true, { readSecret: (f) => readFileSync(f, 'utf8') });
   if (loaded.policy === undefined) {
     io.stderr(`policy invalid: ${plural(loaded.errors, 'error')}${loaded.warnings > 0 ? `, ${plural(loaded.warnings, 'warning')}` : ''}\n`);
     return 1;
   }
   const realms = readRealms(values.realm ?? [], io);
   if (realms === undefined) return 1;
-  const warnings = loaded.warnings + realmWarnings(loaded.policy, policyFile, values.realm ?? [], realms, io);
+  const proxyWarnings = headerAdvice(loaded.policy, values.proxy ?? [], io);
+  if (proxyWarnings === undefined) return 1;
+  const warnings = loaded.warnings + realmWarnings(loaded.policy, policyFile, values.realm ?? [], realms, io) + proxyWarnings;
   const warned = warnings > 0 ? ` (${plural(warnings, 'warning')})` : '';
   io.stdout(`policy OK: ${plural(loaded.policy.rules.length, 'rule')}${warned}\n`);
   return failed ? 1 : 0;

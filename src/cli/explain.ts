@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Identity } from '../identity/types.js';
 import { explain, type Explanation } from '../policy/explain.js';
 import { NO_RULE, type Target } from '../policy/types.js';
+import { describeHeader } from '../policy/upstream-headers.js';
 import { identityFromFlags } from './identity-flags.js';
 import { argProblem, wantsHelp } from './args.js';
 import type { CliIo } from './io.js';
@@ -75,6 +76,8 @@ export function formatExplanation(e: Explanation, file: string, target: Target, 
   const captured = Object.entries(e.captures);
   if (captured.length > 0) lines.push(`captures: ${captured.map(([k, v]) => `{${k}}=${JSON.stringify(v)}`).join(', ')}`);
   lines.push(`why: ${e.reason}`);
+  // Names and sources only: a secret's value is never read by explain, let alone printed.
+  if (e.decision.kind === 'allow' && e.decision.upstream !== undefined) lines.push(`upstream headers: ${e.decision.upstream.map(describeHeader).join('; ')}`);
   for (const c of e.conditions) {
     const matched = c.matched.length === 0 ? '' : ` (${c.matched.join(', ')})`;
     lines.push(`  allow[${c.block}].${c.key} [${c.values.join(', ')}]: ${c.held ? 'held' : 'failed'}${matched}`);

@@ -75,15 +75,15 @@ function compileRule(spec: RuleSpec, accesses: Map<string, Access>): CompiledRul
   const access = accesses.get(key) ?? spec.access;
   accesses.set(key, access);
   const needsIdentity = access.kind === 'authenticated' || access.kind === 'conditions';
-  return { ...spec, access, methodMask, needsIdentity, decisions: ruleDecisions(spec.name, access) };
+  return { ...spec, access, methodMask, needsIdentity, decisions: ruleDecisions(spec.name, access, spec.headers) };
 }
 
-function ruleDecisions(rule: string, access: Access): RuleDecisions {
+function ruleDecisions(rule: string, access: Access, upstream: RuleSpec['headers']): RuleDecisions {
   // Allocation order puts `allow` (the decision read most) right before whatever is allocated next.
   const unauthenticated: Decision = { kind: 'unauthenticated', rule, reason: 'no_credentials' };
   const deny: Decision = { kind: 'deny', rule, reason: access.kind === 'deny' ? 'deny_rule' : 'condition_unmet' };
   const allowReason = access.kind === 'public' || access.kind === 'authenticated' ? access.kind : 'condition_met';
-  const allow: Decision = { kind: 'allow', rule, reason: allowReason };
+  const allow: Decision = upstream === undefined ? { kind: 'allow', rule, reason: allowReason } : { kind: 'allow', rule, reason: allowReason, upstream };
   return { allow, deny, unauthenticated };
 }
 

@@ -3,6 +3,7 @@ import type { HostPattern } from './host-pattern.js';
 import type { HostIndex } from './host-index.js';
 import type { PathPattern } from './path-pattern.js';
 import type { Template } from './template.js';
+import type { UpstreamHeader } from './upstream-headers.js';
 import type { Decision } from './types.js';
 
 /** The HTTP methods a rule may list (RFC 9110 §9 plus PATCH). */
@@ -65,6 +66,8 @@ export interface RuleSpec {
   readonly methods: readonly HttpMethod[] | undefined;
   readonly paths: readonly PathPattern[] | undefined;
   readonly access: Access;
+  /** Headers the rule's 200 answer adds for the upstream (issue 13); undefined when none. */
+  readonly headers: readonly UpstreamHeader[] | undefined;
 }
 
 /** A validated policy, before indexing. */

@@ -1,5 +1,6 @@
 /** Types shared by the pure policy engine and its callers. */
 import type { Identity } from '../identity/types.js';
+import type { UpstreamHeader } from './upstream-headers.js';
 
 /** What a subrequest asks for, built by a proxy adapter from trusted headers. */
 export interface Target {
@@ -44,7 +45,13 @@ export const NO_RULE = '(none)';
 
 /** A decision of the pure engine. */
 export type Decision =
-  | { readonly kind: 'allow'; readonly rule: string; readonly reason: 'public' | 'authenticated' | 'condition_met' | 'default_authenticated' }
+  | {
+      readonly kind: 'allow';
+      readonly rule: string;
+      readonly reason: 'public' | 'authenticated' | 'condition_met' | 'default_authenticated';
+      /** The rule's upstream headers, when it has any (secrets are SecretValues: never serialised). */
+      readonly upstream?: readonly UpstreamHeader[];
+    }
   | { readonly kind: 'deny'; readonly rule: string; readonly reason: 'condition_unmet' | 'deny_rule' | 'default_deny' }
   | { readonly kind: 'unauthenticated'; readonly rule: string; readonly reason: 'no_credentials' };
 

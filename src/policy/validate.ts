@@ -6,11 +6,12 @@ import { describe } from '../util/problems.js';
 import { HTTP_METHODS, type HttpMethod, type PolicyDefault, type PolicySpec, type RuleSpec } from './compiled.js';
 import { parseHostPattern, type HostPattern } from './host-pattern.js';
 import { parsePathPattern, type ParsedPathPattern, type PathPattern } from './path-pattern.js';
+import { validateHeaders } from './upstream-headers.js';
 import { validateAccess } from './validate-access.js';
 import { checkKeys, fail, isRecord, ruleLabel, stringList, type Collector, type DocPath } from './validate-helpers.js';
 
 const TOP_KEYS = ['version', 'default', 'rules'] as const;
-const RULE_KEYS = ['name', 'hosts', 'paths', 'methods', 'allow', 'deny'] as const;
+const RULE_KEYS = ['name', 'hosts', 'paths', 'methods', 'allow', 'deny', 'headers'] as const;
 const DEFAULTS: readonly PolicyDefault[] = ['deny', 'authenticated'];
 const NAME = /^[a-z0-9-]+$/;
 /**
@@ -80,9 +81,11 @@ function validateRule(c: Collector, raw: unknown, index: number, names: Map<stri
   const paths = 'paths' in raw ? validatePaths(c, raw['paths'], [...path, 'paths'], label) : undefined;
   const methods = 'methods' in raw ? validateMethods(c, raw['methods'], [...path, 'methods'], label) : undefined;
   const access = validateAccess(c, raw, path, label, { captured: 'paths' in raw ? commonCaptures(paths ?? []) : undefined });
+  const headers = 'headers' in raw ? validateHeaders(c, raw['headers'], [...path, 'headers'], label) : undefined;
+  if (headers !== undefined && access?.kind === 'deny') fail(c, [...path, 'headers'], label, 'headers only go with allow: a deny rule never answers 200');
   if (c.errors.length !== before || name === undefined || access === undefined) return undefined;
   const at = c.src.at(path);
-  return { index, name, line: at.line, column: at.column, hosts, methods, paths, access };
+  return { index, name, line: at.line, column: at.column, hosts, methods, paths, access, headers };
 }
 
 function validateName(c: Collector, raw: Record<string, unknown>, path: DocPath, label: string, index: number, names: Map<string, number>): string | undefined {

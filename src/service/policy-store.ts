@@ -18,7 +18,8 @@ export function readPolicyFile(file: string): LoadResult & { warnings?: string[]
   } catch (err) {
     return { ok: false, problems: [`${file}: cannot read policy: ${(err as NodeJS.ErrnoException).code ?? String(err)}`] };
   }
-  const r = loadPolicy(text, file);
+  // Secret files of rules' upstream headers are read with the policy, on every (re)load.
+  const r = loadPolicy(text, file, { readSecret: (f) => readFileSync(f, 'utf8') });
   if (r.value === undefined || r.errors.length > 0) return { ok: false, problems: r.errors.map(formatProblem) };
   return { ok: true, policy: r.value, warnings: r.warnings.map(formatProblem) };
 }

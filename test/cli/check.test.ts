@@ -33,7 +33,7 @@ describe('keygate check', () => {
     assert.equal(
       io.err(),
       [
-        `${file}:6:5: rules[0] "health": unknown key "comment" (allowed: name, hosts, paths, methods, allow, deny)`,
+        `${file}:6:5: rules[0] "health": unknown key "comment" (allowed: name, hosts, paths, methods, allow, deny, headers)`,
         `${file}:7:11: rules[1] "Prefect_Run": name must match [a-z0-9-]+ (lowercase letters, digits and "-"), got "Prefect_Run"`,
         `${file}:8:15: rules[1] "Prefect_Run": methods must be HTTP methods (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, CONNECT, TRACE), got "FETCH"`,
         `${file}:13:17: rules[2] "ns": allow.anyRole uses {namespace} in "ns-{namespace}-writer", but {namespace} is not captured by every path pattern of the rule (captured by all: {ns})`,

@@ -13,7 +13,7 @@ const CASES: readonly Case[] = [
   { name: 'keygate --help', args: ['--help'], want: { code: 0, stream: 'stdout', first: 'usage: keygate [command] [options]' } },
   { name: 'keygate serve --help', args: ['serve', '--help'], want: { code: 0, stream: 'stdout', first: 'usage: keygate serve [--config FILE]' } },
   { name: 'keygate serve -h', args: ['serve', '-h'], want: { code: 0, stream: 'stdout', first: 'usage: keygate serve [--config FILE]' } },
-  { name: 'keygate check --help', args: ['check', '--help'], want: { code: 0, stream: 'stdout', first: 'usage: keygate check [--config FILE] [--policy FILE] [--realm realm.json ...]' } },
+  { name: 'keygate check --help', args: ['check', '--help'], want: { code: 0, stream: 'stdout', first: 'usage: keygate check [--config FILE] [--policy FILE] [--realm realm.json ...] [--proxy FILE ...]' } },
   { name: 'keygate explain --help', args: ['explain', '--help'], want: { code: 0, stream: 'stdout', first: /^usage: keygate explain --policy FILE/ } },
   { name: 'keygate test --help', args: ['test', '--help'], want: { code: 0, stream: 'stdout', first: 'usage: keygate test --policy FILE CASES.yaml [--json]' } },
   { name: 'keygate dev --help', args: ['dev', '--help'], want: { code: 0, stream: 'stdout', first: /^usage: keygate dev / } },

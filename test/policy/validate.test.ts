@@ -59,7 +59,7 @@ const BROKEN_PROBLEMS = [
   "policy.yaml:23:11: rules[4] \"bad-deny\": deny must be true (omit it and use allow otherwise), got false",
   "policy.yaml:25:13: rules[5] \"empty-block\": allow[0] must have at least one of anyRole, allRoles, anyGroup, users, scopes, clients, claims, acr, amr, maxAuthAge",
   "policy.yaml:29:17: rules[6] \"split-captures\": allow.anyRole uses {x} in \"r-{x}\", but {x} is not captured by every path pattern of the rule (captured by all: none)",
-  "policy.yaml:30:5: rules[7]: a rule must be a mapping (name, hosts, paths, methods, allow, deny), got \"just a string\"",
+  "policy.yaml:30:5: rules[7]: a rule must be a mapping (name, hosts, paths, methods, allow, deny, headers), got \"just a string\"",
 ];
 
 /** A valid rule list with `extra` appended as the last rule (at line 6). */
@@ -90,7 +90,7 @@ describe('policy validation', () => {
     { name: 'rules as a mapping', input: 'version: 1\nrules:\n  a: 1\n', want: ['policy.yaml:3:3: rules must be a non-empty list of rules, got a mapping'] },
     { name: 'missing name', input: withRule('  - allow: public'), want: ['policy.yaml:6:5: rules[1]: name is required (lowercase letters, digits and "-")'] },
     { name: 'name not a string', input: withRule('  - name: 12\n    allow: public'), want: ['policy.yaml:6:11: rules[1]: name must match [a-z0-9-]+ (lowercase letters, digits and "-"), got 12'] },
-    { name: 'unknown rule key', input: withRule('  - name: b\n    host: [a.example.com]\n    allow: public'), want: ['policy.yaml:7:5: rules[1] "b": unknown key "host", did you mean "hosts"? (allowed: name, hosts, paths, methods, allow, deny)'] },
+    { name: 'unknown rule key', input: withRule('  - name: b\n    host: [a.example.com]\n    allow: public'), want: ['policy.yaml:7:5: rules[1] "b": unknown key "host", did you mean "hosts"? (allowed: name, hosts, paths, methods, allow, deny, headers)'] },
     { name: 'hosts not a list', input: withRule('  - name: b\n    hosts: a.example.com\n    allow: public'), want: ['policy.yaml:7:12: rules[1] "b": hosts must be a non-empty list of host patterns ("app.example.com" or "*.example.com"), got "a.example.com"'] },
     { name: 'empty hosts', input: withRule('  - name: b\n    hosts: []\n    allow: public'), want: ['policy.yaml:7:12: rules[1] "b": hosts must not be an empty list (list at least one of host patterns ("app.example.com" or "*.example.com"), or omit the key)'] },
     { name: 'a host that is not a string', input: withRule('  - name: b\n    hosts: [1]\n    allow: public'), want: ['policy.yaml:7:13: rules[1] "b": hosts must be host patterns ("app.example.com" or "*.example.com") (non-empty strings), got 1'] },
