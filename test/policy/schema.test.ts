@@ -66,10 +66,17 @@ describe('policy JSON Schema', () => {
     { name: 'a nested claim name', input: { version: 1, rules: [{ name: 'a', allow: { claims: { 'a.b': 'x' } } }] } },
     { name: 'an empty clients list', input: { version: 1, rules: [{ name: 'a', allow: { clients: [] } }] } },
     { name: 'amr as a string', input: { version: 1, rules: [{ name: 'a', allow: { amr: 'otp' } }] } },
+    { name: 'a header with a space in its name', input: { version: 1, rules: [{ name: 'a', allow: 'public', headers: { 'X A': 'v' } }] } },
+    { name: 'a secret header with an unknown key', input: { version: 1, rules: [{ name: 'a', allow: 'public', headers: { 'X-A': { file: '/s', encoding: 'base64' } } }] } },
+    { name: 'a header value with a line break', input: { version: 1, rules: [{ name: 'a', allow: 'public', headers: { 'X-A': 'a\nb' } }] } },
   ];
   it('accepts every new condition key (issue 13)', () => {
     const block = { anyRole: ['argo-*-viewer'], anyGroup: ['/teams/*/admins'], clients: ['ci'], claims: { email_verified: true, tenant: ['a', 'b'] }, acr: ['gold'], amr: ['otp'], maxAuthAge: 300 };
     assert.equal(validate({ version: 1, rules: [{ name: 'a', allow: block }] }), true, JSON.stringify(validate.errors));
+  });
+  it('accepts fixed, secret and claim upstream headers (issue 13)', () => {
+    const headers = { 'X-Env': 'prod', Authorization: { file: '/run/secrets/prefect-auth', prefix: 'Basic ', base64: true }, 'X-Auth-Tenant': { claim: 'tenant' } };
+    assert.equal(validate({ version: 1, rules: [{ name: 'a', allow: 'authenticated', headers }] }), true, JSON.stringify(validate.errors));
   });
   for (const { name, input } of broken) {
     it(`rejects a policy with ${name}`, () => assert.equal(validate(input), false));
