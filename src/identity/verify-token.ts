@@ -249,13 +249,14 @@ export class TokenVerifier {
 }
 
 /**
- * A Keycloak lightweight access token: no `sub` (a user's token), or none of `aud`, `realm_access` and
- * `resource_access` (Keycloak 26.7 keeps `sub` in a service account's lightweight token). Such a token cannot be
- * decided on by itself: it is introspected, or refused.
+ * A Keycloak lightweight access token: no `sub` (a user's token), or none of `aud`, `realm_access`,
+ * `resource_access` and `preferred_username` (Keycloak 26.7 keeps `sub` in a service account's lightweight token; a
+ * full token always carries `preferred_username`, so a user without roles is not mistaken for one). Such a token
+ * cannot be decided on by itself: it is introspected, or refused.
  */
 export function isLightweight(claims: Readonly<Record<string, unknown>>): boolean {
   if (claims['sub'] === undefined) return true;
-  return claims['aud'] === undefined && claims['realm_access'] === undefined && claims['resource_access'] === undefined;
+  return ['aud', 'realm_access', 'resource_access', 'preferred_username'].every((c) => claims[c] === undefined);
 }
 
 /** `aud` contains an accepted audience, or `azp` is an accepted authorized party. */

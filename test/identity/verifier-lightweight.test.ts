@@ -60,6 +60,20 @@ describe('lightweight access tokens', () => {
     assert.deepEqual((await on.verify(await lightweight(NOW / 1000 + 300, privateKey, { sub: 'u-1' }))).roles, ['engineer']);
   });
 
+  it('a full token of a user without roles or audience (preferred_username present) is not lightweight', async () => {
+    let calls = 0;
+    const jwks = new JwksCache({ jwksUri: 'http://idp.test/certs', algorithms: ['RS256'], now: () => NOW, fetch: (async () => Response.json({ keys: [jwk] })) as typeof fetch });
+    const v = new TokenVerifier({
+      checks: { issuer: ISSUER, algorithms: ['RS256'], audiences: ['keygate'], authorizedParties: ['lightweight'], clockToleranceSeconds: 0 },
+      jwks: () => jwks,
+      now: () => NOW, introspect: async () => { calls++; return full(NOW / 1000 + 300); },
+    });
+    const id = await v.verify(await lightweight(NOW / 1000 + 300, privateKey, { sub: 'u-9', preferred_username: 'dora' }));
+    assert.equal(id.username, 'dora');
+    assert.deepEqual(id.roles, []);
+    assert.equal(calls, 0);
+  });
+
   it('introspection on: the identity comes from introspection, cached never past exp', async () => {
     const clock = { ms: NOW };
     let calls = 0;
