@@ -46,6 +46,9 @@ rules:
  * bound leaves room for a loaded 2-core machine; polling ends as soon as the refresh is seen.
  */
 const REFRESH_BOUND_MS = 45_000;
+/** The realm's ID tokens live as long as its access tokens. */
+const ID_TOKEN_LIFESPAN_MS = 10_000;
+
 /** Polls `check` every 250 ms (each poll is a request through Traefik) until it holds; false once `ms` pass. */
 async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -55,12 +58,11 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
   }
   return false;
 }
-/** The realm's ID tokens live as long as its access tokens. */
-const ID_TOKEN_LIFESPAN_MS = 10_000;
 
 interface Env { kc: RealKeycloak; kg: TestKeygate; app: Upstream; traefik: Traefik; browser: Browser; origin: string }
 let setup: Promise<Env | undefined> | undefined;
-let env: Env | undefined;
+/** What was started, stopped in reverse order after the suite (also when a later start failed). */
+const stops: Array<() => Promise<unknown>> = [];
 const ready = (t: TestContext): Promise<Env | undefined> => (setup ??= start(t));
 async function start(t: TestContext): Promise<Env | undefined> {
   const bin = requireReal(t, 'traefik');
@@ -68,14 +70,17 @@ async function start(t: TestContext): Promise<Env | undefined> {
   if (bin === undefined || kc === undefined) return undefined;
   const browser = await launchChromium(t, [mapHostToLoopback(HOST)]);
   if (browser === undefined) return undefined;
+  stops.push(() => browser.close());
   const kg = await startKeygate(kc.issuer(REALM), POLICY, {
     env: { KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32', KEYGATE_COOKIE_SECURE: 'true' },
     service: { sessions: createSessionModule },
   });
+  stops.push(() => kg.close());
   const app = await startUpstream();
+  stops.push(() => app.close());
   const traefik = await startTraefik(bin, { keygate: kg.url, app: app.url });
-  env = { kc, kg, app, traefik, browser, origin: `https://${HOST}:${traefik.ports.websecure}` };
-  return env;
+  stops.push(() => traefik.stop());
+  return { kc, kg, app, traefik, browser, origin: `https://${HOST}:${traefik.ports.websecure}` };
 }
 
 /** A browser session whose requests to Keycloak are recorded (a fresh context: no keygate or Keycloak cookies). */
@@ -124,10 +129,7 @@ async function signInNewSession(e: Env, s: BrowserSession, url: string, username
 
 describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (shipped files)', () => {
   after(async () => {
-    await env?.browser.close();
-    await env?.traefik.stop();
-    await env?.app.close();
-    await env?.kg.close();
+    for (const stop of stops.reverse()) await stop();
   });
 
   it('signs in on Keycloak\'s login page and returns to the original URL with its query; the app sees the identity', async (t) => {
@@ -155,6 +157,8 @@ describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (s
       assert.equal(s.keycloak.filter((u) => u.pathname === authPath).length, 1, 'exactly one authorization request');
 
       const cookies = await s.context.cookies(e.origin);
+      const chunks = cookies.filter((c) => c.name === 'keygate' || c.name.startsWith('keygate.'));
+      t.diagnostic(`session cookie with real Keycloak tokens: ${chunks.length} chunk(s), ${chunks.reduce((n, c) => n + c.value.length, 0)} bytes`);
       const session = cookies.find((c) => c.name === 'keygate');
       assert.ok(session !== undefined, `no session cookie among ${cookies.map((c) => c.name).join(', ')}`);
       assert.deepEqual({ secure: session.secure, httpOnly: session.httpOnly, sameSite: session.sameSite }, { secure: true, httpOnly: true, sameSite: 'Lax' });
