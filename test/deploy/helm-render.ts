@@ -9,14 +9,19 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
 import { requireReal } from '../support/real-systems.js';
-import type { Manifest } from './kube-manifests.js';
-import { renderedManifests, run } from './kustomize-render.js';
+import assert from 'node:assert/strict';
+import type { Config } from '../../src/config/types.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { formatProblem } from '../../src/util/problems.js';
+import { at, type Manifest } from './kube-manifests.js';
+import { only, renderedManifests, run, type PodRuntime } from './kustomize-render.js';
 import { record, ROOT } from './support.js';
 
 /** The chart, repository-relative. */
 export const CHART = 'deploy/helm/keygate';
 /** The values file that sets every value (helm lint and template run with it). */
 export const FULL_VALUES = join(CHART, 'ci/full-values.yaml');
+/** The chart's values schema. */
 export const VALUES_SCHEMA = join(CHART, 'values.schema.json');
 const CONFIG_SCHEMA = 'schemas/config.schema.json';
 
@@ -25,6 +30,23 @@ const CONFIG_SCHEMA = 'schemas/config.schema.json';
  * and the secrets (files from the Secret: KEYGATE_CLIENT_SECRET_FILE, _SESSION_SECRETS_FILE, _REDIS_URL_FILE).
  */
 export const CHART_MANAGED: readonly string[] = ['policyFile', 'clientSecret', 'sessionSecrets', 'redisUrl'];
+
+/** Fixed secrets, so two renders differ only by what a test changes (the chart generates a session secret otherwise). */
+export const FIXED: readonly string[] = ['--set', 'secret.clientSecret=test-client-secret', '--set', 'secret.sessionSecrets[0]=test-session-secret-0123456789abcdefgh'];
+
+/** validateConfig on what the rendered pod would read: no errors and no warnings; returns the Config. */
+export function startsClean(rt: PodRuntime, what: string): Config {
+  const r = validateConfig(rt);
+  assert.deepEqual(r.errors.map(formatProblem), [], `${what}: keygate would refuse to start`);
+  assert.deepEqual(r.warnings.map(formatProblem), [], `${what}: keygate would warn at start`);
+  assert.ok(r.value !== undefined);
+  return r.value;
+}
+
+/** The pod spec of the one rendered Deployment. */
+export function podSpec(docs: readonly Manifest[]): Record<string, unknown> {
+  return record(at(only(docs, 'Deployment').body, 'spec', 'template', 'spec'), 'pod spec');
+}
 
 /** `helm lint --strict CHART ARGS`; throws with helm's output when it fails. */
 export function helmLint(t: TestContext, args: readonly string[] = []): string | undefined {

@@ -1,31 +1,25 @@
 /**
  * deploy/helm/keygate with a real helm 4: lint and template with the default values and with ci/full-values.yaml,
  * every rendered object schema-validated, the rendered config and environment through validateConfig, the
- * policy through loadPolicy, every KEYGATE_* setting reachable from values, and the defaults matching the
- * kustomize base.
+ * policy through loadPolicy, and every KEYGATE_* setting reachable from values (helm-base.test.ts: the defaults
+ * match the kustomize base).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it, type TestContext } from 'node:test';
-import { parse, stringify } from 'yaml';
+import { describe, it, type TestContext } from 'node:test';
+import { parse } from 'yaml';
 import { KEYS, type KeySpec } from '../../src/config/keys.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { formatProblem } from '../../src/util/problems.js';
-import { tempDir } from '../support/proc.js';
-import { at, find, records, selects, type Manifest } from './kube-manifests.js';
+import { at, records, selects, type Manifest } from './kube-manifests.js';
 import { crdValidators, validateCustomResource, validateManifest } from './kube-schemas.js';
 import { only, podRuntime, type PodRuntime } from './kustomize-render.js';
-import { CHART, CHART_MANAGED, expectedConfigProperties, FULL_VALUES, helmLint, helmTemplate, helmTemplateError, valuesConfigSchema } from './helm-render.js';
+import { CHART_MANAGED, expectedConfigProperties, FIXED, FULL_VALUES, helmLint, helmTemplate, helmTemplateError, podSpec, startsClean, valuesConfigSchema } from './helm-render.js';
 import { assertHeaderSet, assertSessionCookies, isRecord, list, record, requireSchema, ROOT, str } from './support.js';
 
-const scratch = tempDir('keygate-helm-');
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
 const FULL = ['--values', join(ROOT, FULL_VALUES)];
-/** Fixed session secrets, so two renders differ only by what a test changes (the chart generates one otherwise). */
-const FIXED = ['--set', 'secret.clientSecret=test-client-secret', '--set', 'secret.sessionSecrets[0]=test-session-secret-0123456789abcdefgh'];
 
 function validateAll(t: TestContext, docs: readonly Manifest[]): void {
   for (const d of docs) validateManifest(d.body, d.where);
@@ -37,23 +31,10 @@ function validateAll(t: TestContext, docs: readonly Manifest[]): void {
   for (const d of traefik) validateCustomResource(validators, d.body, d.where);
 }
 
-/** validateConfig on what the rendered pod would read; returns the Config. */
-function startsClean(rt: PodRuntime, what: string): NonNullable<ReturnType<typeof validateConfig>['value']> {
-  const r = validateConfig(rt);
-  assert.deepEqual(r.errors.map(formatProblem), [], `${what}: keygate would refuse to start`);
-  assert.deepEqual(r.warnings.map(formatProblem), [], `${what}: keygate would warn at start`);
-  assert.ok(r.value !== undefined);
-  return r.value;
-}
-
 function policyLoads(rt: PodRuntime, file: string): void {
   const r = loadPolicy(rt.readFile(file), file);
   assert.deepEqual([...r.errors, ...r.warnings].map(formatProblem), [], file);
   assert.ok(r.value !== undefined);
-}
-
-function podSpec(docs: readonly Manifest[]): Record<string, unknown> {
-  return record(at(only(docs, 'Deployment').body, 'spec', 'template', 'spec'), 'pod spec');
 }
 
 /** The value at a KEYS path in a parsed config file. */
@@ -237,73 +218,6 @@ describe('helm: reloads and rollouts', () => {
   });
 });
 
-describe('helm: the defaults match the kustomize base', () => {
-  /** The chart with the base's settings and policy, as release keygate in namespace keygate (the base's names). */
-  const baseLike = (t: TestContext): Manifest[] | undefined =>
-    helmTemplate(t, [
-      ...FIXED,
-      '--set', 'config.audiences={prefect}',
-      '--set', 'config.authorizedParties={keygate,prefect-cli}',
-      '--values', basePolicyValues(),
-      '--set', 'traefikMiddleware.enabled=true', '--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true',
-    ]);
-  const base = (kind: string): Record<string, unknown> => find(kind, 'keygate', 'keygate').body;
-  const without = (value: unknown, ...keys: string[]): Record<string, unknown> => Object.fromEntries(Object.entries(record(value, 'spec')).filter(([k]) => !keys.includes(k)));
-
-  it('keygate reads the same Config from the chart as from the base (same secrets)', (t) => {
-    const docs = baseLike(t);
-    if (docs === undefined) return;
-    const stand: Record<string, string> = { 'client-secret': 'test-client-secret', 'session-secrets': 'test-session-secret-0123456789abcdefgh' };
-    const fromBase = startsClean(podRuntime(manifestsOfBase(), (_s, key) => stand[key]), 'base');
-    assert.deepEqual(startsClean(podRuntime(docs), 'chart'), fromBase);
-  });
-
-  it('the same container hardening, probes, resources, rollout, ports and volumes', (t) => {
-    const docs = baseLike(t);
-    if (docs === undefined) return;
-    const chartPod = podSpec(docs);
-    const basePod = record(at(base('Deployment'), 'spec', 'template', 'spec'), 'base pod');
-    const c = records(chartPod['containers'], 'containers')[0] ?? {};
-    const b = records(basePod['containers'], 'containers')[0] ?? {};
-    for (const k of ['image', 'args', 'ports', 'livenessProbe', 'readinessProbe', 'lifecycle', 'resources', 'securityContext']) assert.deepEqual(c[k], b[k], `container ${k}`);
-    for (const k of ['securityContext', 'automountServiceAccountToken', 'enableServiceLinks', 'terminationGracePeriodSeconds', 'serviceAccountName']) assert.deepEqual(chartPod[k], basePod[k], `pod ${k}`);
-    assert.deepEqual(at(only(docs, 'Deployment').body, 'spec', 'strategy'), at(base('Deployment'), 'spec', 'strategy'));
-    const vol = (pod: Record<string, unknown>, name: string): unknown => records(pod['volumes'], 'volumes').find((v) => v['name'] === name);
-    assert.deepEqual(at(vol(chartPod, 'secrets'), 'secret', 'defaultMode'), 288);
-    assert.deepEqual(vol(chartPod, 'tmp'), vol(basePod, 'tmp'));
-    assert.deepEqual(
-      records(chartPod['topologySpreadConstraints'], 'spread').map((s) => without(s, 'labelSelector')),
-      records(basePod['topologySpreadConstraints'], 'spread').map((s) => without(s, 'labelSelector')),
-    );
-  });
-
-  it('the same Service ports, PDB, HPA, NetworkPolicy rules, ServiceMonitor endpoints, Middleware and alert rules', (t) => {
-    const docs = baseLike(t);
-    if (docs === undefined) return;
-    const spec = (kind: string): unknown => at(only(docs, kind).body, 'spec');
-    assert.deepEqual(without(spec('Service'), 'selector'), without(at(base('Service'), 'spec'), 'selector'));
-    assert.deepEqual(without(spec('PodDisruptionBudget'), 'selector'), without(at(base('PodDisruptionBudget'), 'spec'), 'selector'));
-    assert.deepEqual(spec('HorizontalPodAutoscaler'), at(base('HorizontalPodAutoscaler'), 'spec'));
-    assert.deepEqual(without(spec('NetworkPolicy'), 'podSelector'), without(at(base('NetworkPolicy'), 'spec'), 'podSelector'));
-    assert.deepEqual(at(spec('ServiceMonitor'), 'endpoints'), at(base('ServiceMonitor'), 'spec', 'endpoints'));
-    assert.deepEqual(spec('Middleware'), at(base('Middleware'), 'spec'));
-    assert.deepEqual(spec('PrometheusRule'), at(base('PrometheusRule'), 'spec'));
-  });
-
-  it('files/prometheus-rules.yaml is the base PrometheusRule\'s spec.groups (one source: the chart reads it verbatim)', () => {
-    const file = parse(readFileSync(join(ROOT, CHART, 'files/prometheus-rules.yaml'), 'utf8')) as unknown;
-    assert.deepEqual(file, at(base('PrometheusRule'), 'spec'));
-  });
-
-  it('Chart.yaml appVersion is the package version, the base image tag', () => {
-    const chart = record(parse(readFileSync(join(ROOT, CHART, 'Chart.yaml'), 'utf8')) as unknown, 'Chart.yaml');
-    const pkg = record(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as unknown, 'package.json');
-    assert.equal(chart['appVersion'], pkg['version']);
-    const image = str(at(base('Deployment'), 'spec', 'template', 'spec', 'containers', 0, 'image'), 'base image');
-    assert.equal(image.split(':').at(-1), pkg['version']);
-  });
-});
-
 describe('helm: the Traefik Middleware follows the settings', () => {
   it('default headers and cookie: exactly the headers keygate sends and the session cookie chunks', (t) => {
     const docs = helmTemplate(t, ['--set', 'traefikMiddleware.enabled=true']);
@@ -326,19 +240,3 @@ describe('helm: the Traefik Middleware follows the settings', () => {
     assert.equal(fa['address'], `http://${svc.name}.auth.svc.cluster.local:${String(at(svc.body, 'spec', 'ports', 0, 'port'))}/auth`);
   });
 });
-
-/** A values file holding the base's policy (--set would split it at commas). */
-function basePolicyValues(): string {
-  const file = join(scratch, 'base-policy.yaml');
-  const policy = str(at(find('ConfigMap', 'keygate-policy', 'keygate').body, 'data', 'policy.yaml'), 'base policy');
-  writeFileSync(file, stringify({ policy: { content: policy } }));
-  return file;
-}
-
-/** The base's own manifests (source files), as the runtime helper wants them. */
-function manifestsOfBase(): Manifest[] {
-  return ['ConfigMap', 'Secret', 'Deployment'].flatMap((kind) => {
-    const names = kind === 'ConfigMap' ? ['keygate-settings', 'keygate-policy'] : kind === 'Secret' ? ['keygate-secrets'] : ['keygate'];
-    return names.map((n) => find(kind, n, 'keygate'));
-  });
-}
