@@ -290,6 +290,9 @@ describe('real Chromium signs in at real Keycloak 26 through real Traefik 3.7 (s
     try {
       const sid = await signInNewSession(e, s, `${e.origin}/dashboard?view=admin`, 'carol');
       assert.equal((await seenByApp(s)).headers['x-auth-user'], 'carol');
+      // Keycloak 26 tokens carry `sid` and no `session_state` claim: the session must hold Keycloak's session id, which
+      // logout revokes and back-channel logout names.
+      assert.ok(e.kg.logs().some((l) => l['msg'] === 'login' && l['sid'] === sid), 'keygate\'s session carries Keycloak\'s session id');
       await logOutToLoginForm(e, s, sid, 'carol');
     } finally {
       await s.close();
