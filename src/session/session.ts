@@ -25,6 +25,11 @@ export interface SessionData {
   readonly at?: string;
   /** ID token, kept for RP-initiated logout (`id_token_hint`). */
   readonly idt?: string;
+  /** Sign-in context of the access token (issue 13: policy `clients`, `acr`, `amr`, `maxAuthAge`): azp, acr, amr, auth_time (s). */
+  readonly az?: string;
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly atm?: number;
 }
 
 /** Lifetime limits in ms. */
@@ -44,6 +49,9 @@ export function isSessionData(x: unknown): x is SessionData {
   for (const k of ['sub', 'u', 'e', 'n']) if (typeof x[k] !== 'string') return false;
   for (const k of ['r', 'g', 'sc']) if (!Array.isArray(x[k]) || stringArray(x[k]).length !== (x[k] as unknown[]).length) return false;
   for (const k of ['iat', 'seen', 'exp']) if (typeof x[k] !== 'number' || !Number.isFinite(x[k])) return false;
+  if (!optStr(x['az']) || !optStr(x['acr'])) return false;
+  if (x['amr'] !== undefined && (!Array.isArray(x['amr']) || stringArray(x['amr']).length !== x['amr'].length)) return false;
+  if (x['atm'] !== undefined && (typeof x['atm'] !== 'number' || !Number.isFinite(x['atm']))) return false;
   return optStr(x['sid']) && optStr(x['rt']) && optStr(x['at']) && optStr(x['idt']) && x['sub'] !== '';
 }
 
@@ -62,7 +70,14 @@ export function needsTouch(s: SessionData, now: number, limits: SessionLimits): 
 
 /** The identity a session stands for. */
 export function identityOf(s: SessionData): Identity {
-  return { sub: s.sub, username: s.u, email: s.e, name: s.n, roles: s.r, groups: s.g, scopes: s.sc, via: 'session', ...(s.sid !== undefined ? { sid: s.sid } : {}) };
+  return {
+    sub: s.sub, username: s.u, email: s.e, name: s.n, roles: s.r, groups: s.g, scopes: s.sc, via: 'session',
+    ...(s.sid !== undefined ? { sid: s.sid } : {}),
+    ...(s.az !== undefined ? { client: s.az } : {}),
+    ...(s.acr !== undefined ? { acr: s.acr } : {}),
+    ...(s.amr !== undefined ? { amr: s.amr } : {}),
+    ...(s.atm !== undefined ? { authTime: s.atm } : {}),
+  };
 }
 
 /** Tokens from a code exchange or refresh. */
@@ -81,6 +96,11 @@ export function sessionFrom(id: Identity, t: SessionTokens, now: number, previou
   return {
     v: 1, sub: id.sub, u: id.username, e: id.email, n: id.name, r: id.roles, g: id.groups, sc: id.scopes,
     ...(sid !== undefined ? { sid } : {}),
+    // Only the small sign-in context rides in the cookie; `claims` conditions and claim headers hold for bearer tokens.
+    ...(id.client !== undefined ? { az: id.client } : {}),
+    ...(id.acr !== undefined ? { acr: id.acr } : {}),
+    ...(id.amr !== undefined ? { amr: id.amr } : {}),
+    ...(id.authTime !== undefined ? { atm: id.authTime } : {}),
     iat: previous?.iat ?? now, seen: now, exp: t.accessExp,
     ...(rt !== undefined ? { rt } : {}),
     ...(t.accessToken !== undefined ? { at: t.accessToken } : {}),
