@@ -125,6 +125,23 @@ describe('helm: keygate starts with the rendered settings', () => {
     assert.match(config.sessionSecrets[0]?.toString() ?? '', /^[A-Za-z0-9]{64}$/);
   });
 
+  it('policy.existingConfigMap: no policy ConfigMap is rendered, its key is mounted as the policy file keygate reads', (t) => {
+    const docs = helmTemplate(t, [...FIXED, '--set', 'policy.existingConfigMap=team-policy', '--set', 'policy.key=prefect.yaml']);
+    if (docs === undefined) return;
+    assert.deepEqual(docs.filter((d) => d.kind === 'ConfigMap').map((d) => d.name), ['keygate-config']);
+    const policy = 'version: 1\ndefault: deny\nrules:\n  - name: h\n    hosts: [a.example.com]\n    allow: public\n';
+    const managed: Manifest = { where: 'team-policy', kind: 'ConfigMap', name: 'team-policy', namespace: 'keygate', body: { kind: 'ConfigMap', metadata: { name: 'team-policy' }, data: { 'prefect.yaml': policy } } };
+    const rt = podRuntime([...docs, managed]);
+    assert.equal(rt.readFile(startsClean(rt, 'existingConfigMap').policyFile), policy);
+  });
+
+  it('image.digest wins over the tag', (t) => {
+    const docs = helmTemplate(t, FULL, 'kg', 'auth');
+    if (docs === undefined) return;
+    const image = at(podSpec(docs), 'containers', 0, 'image');
+    assert.equal(image, 'registry.example.com/mirror/keygate@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
+  });
+
   it('existingSecret: no Secret is rendered, the pod reads the named keys of the Secret you manage', (t) => {
     const docs = helmTemplate(t, ['--set', 'secret.existingSecret=sso-keygate', '--set', 'secret.existingSecretKeys.clientSecret=oidc', '--set', 'secret.existingSecretKeys.redisUrl=redis']);
     if (docs === undefined) return;
