@@ -14,6 +14,7 @@ import {
   type RuleSpec,
 } from './compiled.js';
 import { buildHostIndex } from './host-index.js';
+import { lowerCasePattern } from './path-pattern.js';
 import { DEFAULT_RULE, type Decision } from './types.js';
 
 /** Re-exported so callers can import the compiled shapes next to compilePolicy. */
@@ -32,7 +33,8 @@ export function methodBit(method: string): number {
 /** Compiles a validated policy. Pure; assumes `spec` passed validation. */
 export function compilePolicy(spec: PolicySpec): CompiledPolicy {
   const accesses = new Map<string, Access>();
-  const rules = spec.rules.map((r) => compileRule(r, accesses));
+  // Case-insensitive paths: patterns are lower-cased once here, the target path once per match (evaluate).
+  const rules = (spec.caseInsensitivePaths === true ? spec.rules.map(lowerCasePaths) : spec.rules).map((r) => compileRule(r, accesses));
   let maxCaptures = 0;
   for (const rule of rules) for (const p of rule.paths ?? []) maxCaptures = Math.max(maxCaptures, p.captures.length);
   const defaultAccess: Access = spec.default === 'deny' ? { kind: 'deny' } : { kind: 'authenticated' };
@@ -56,7 +58,12 @@ export function compilePolicy(spec: PolicySpec): CompiledPolicy {
       allow, deny, unauthenticated,
     };
   };
-  return { default: spec.default, rules, defaultMatch, index: buildHostIndex(rules, makeCandidate), slots: new Int32Array(Math.max(2, maxCaptures * 2)) };
+  const compiled = { default: spec.default, rules, defaultMatch, index: buildHostIndex(rules, makeCandidate), slots: new Int32Array(Math.max(2, maxCaptures * 2)) };
+  return spec.caseInsensitivePaths === true ? { ...compiled, caseInsensitivePaths: true } : compiled;
+}
+
+function lowerCasePaths(r: RuleSpec): RuleSpec {
+  return r.paths === undefined ? r : { ...r, paths: r.paths.map(lowerCasePattern) };
 }
 
 /** A match of `rule` with the given captures. */

@@ -74,6 +74,8 @@ export interface RuleSpec {
 export interface PolicySpec {
   readonly default: PolicyDefault;
   readonly rules: readonly RuleSpec[];
+  /** Paths match case-insensitively (for case-insensitive upstreams, issue #12); default false. */
+  readonly caseInsensitivePaths?: boolean;
 }
 
 /** The three decisions a rule can produce, built once so that deciding never allocates. */
@@ -130,6 +132,8 @@ export interface Candidate extends RuleMatch {
 /** A compiled policy: immutable apart from the bounded host cache inside `index`. */
 export interface CompiledPolicy {
   readonly default: PolicyDefault;
+  /** Path patterns were lower-cased at compile time; matching lower-cases the target path too. */
+  readonly caseInsensitivePaths?: boolean;
   readonly rules: readonly CompiledRule[];
   /** The match used when no rule matches. */
   readonly defaultMatch: RuleMatch;

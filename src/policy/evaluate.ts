@@ -19,7 +19,8 @@ export type MatchTarget = Pick<Target, 'method' | 'host' | 'path'>;
 
 /** Finds the first rule matching the target's host, method and path, or the policy default. */
 export function matchRule(policy: CompiledPolicy, target: MatchTarget): RuleMatch {
-  const segment = firstSegment(target.path);
+  const path = policy.caseInsensitivePaths === true ? target.path.toLowerCase() : target.path;
+  const segment = firstSegment(path);
   let a = candidates(bucketFor(policy.index, target.host), segment);
   let b = candidates(policy.index.anyHost, segment);
   const bit = methodBit(target.method);
@@ -38,7 +39,7 @@ export function matchRule(policy: CompiledPolicy, target: MatchTarget): RuleMatc
       b = b.next;
     }
     if ((c.methodMask & bit) === 0) continue;
-    const match = matchPath(policy, c, target.path);
+    const match = matchPath(policy, c, path);
     if (match !== undefined) return match;
   }
 }

@@ -48,7 +48,8 @@ export interface Explanation {
 }
 
 /** Explains the decision for `target` and `identity` (undefined = anonymous) at `now` (epoch ms). */
-export function explain(policy: CompiledPolicy, target: MatchTarget, identity?: Identity, now?: number): Explanation {
+export function explain(policy: CompiledPolicy, matchTarget: MatchTarget, identity?: Identity, now?: number): Explanation {
+  const target = policy.caseInsensitivePaths === true ? { ...matchTarget, path: matchTarget.path.toLowerCase() } : matchTarget;
   const match = matchRule(policy, target);
   const decision = decide(match, identity, now);
   const rule = match.rule;

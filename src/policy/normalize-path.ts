@@ -53,6 +53,12 @@ function scanRaw(raw: string): string | boolean {
       if (problem !== undefined) return problem;
       dirty = true;
       i += 2;
+    } else if (c === SEMICOLON) {
+      dirty = true;
+    } else if (c === DOT && !dirty) {
+      // A segment ending in "." (`/admin./x`) is refused in resolveSegments.
+      const next = raw.charCodeAt(i + 1);
+      dirty = Number.isNaN(next) || next === SLASH;
     } else if (c === SLASH && !dirty) {
       dirty = isDirtySegmentStart(raw, i + 1);
     }
@@ -83,6 +89,10 @@ function checkEscape(raw: string, i: number): string | undefined {
   if (byte === BACKSLASH) return `encoded backslash "${text}" at offset ${i}`;
   if (byte === 0) return `encoded NUL "${text}" at offset ${i}`;
   if (byte < 0x20 || byte === DEL) return `encoded control character "${text}" at offset ${i}`;
+  // `%25` + two hex digits decodes to another escape: an upstream that decodes twice reads another path (issue #12).
+  if (byte === PERCENT && hexValue(raw.charCodeAt(i + 3)) >= 0 && hexValue(raw.charCodeAt(i + 4)) >= 0) {
+    return `double-encoded "${raw.slice(i, i + 5)}" at offset ${i}: an upstream that decodes twice would read another path`;
+  }
   return undefined;
 }
 
@@ -95,6 +105,19 @@ function hexValue(c: number): number {
 
 function hex2(c: number): string {
   return c.toString(16).padStart(2, '0');
+}
+
+/**
+ * Segments that upstreams read differently (issue #12 point 10), refused rather than matched under one reading:
+ * - `;` (raw or `%3B`): Java servlet containers and many Java frameworks strip `;params`, so `/admin;x/secret` is `/admin/secret` there;
+ * - a trailing `.` or a leading or trailing space (`/admin./x`, `/admin%20/x`): Windows/IIS and some servers strip them.
+ */
+function segmentProblem(seg: string): string | undefined {
+  if (seg.includes(';')) return `path parameter ";" in segment ${JSON.stringify(seg)}: upstreams that strip path parameters (Java servlet containers) would read another path`;
+  if (seg === '.' || seg === '..') return undefined;
+  if (seg.endsWith('.')) return `segment ${JSON.stringify(seg)} ends with ".": servers that strip trailing dots would read another path`;
+  if (seg.startsWith(' ') || seg.endsWith(' ')) return `segment ${JSON.stringify(seg)} starts or ends with a space: servers that strip it would read another path`;
+  return undefined;
 }
 
 /** Resolves `.`/`..` and collapses empty segments of a decoded path that starts with `/`. */
@@ -111,6 +134,8 @@ function resolveSegments(decoded: string): NormalizedPath {
     if (seg.startsWith('.;') || seg.startsWith('..;')) {
       return fail(`ambiguous path parameter on dot segment ${JSON.stringify(seg)}`);
     }
+    const problem = segmentProblem(seg);
+    if (problem !== undefined) return fail(problem);
     if (seg === '..') {
       if (out.length === 0) return fail('".." climbs above the root');
       out.pop();

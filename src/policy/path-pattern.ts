@@ -54,6 +54,12 @@ export function parsePathPattern(source: string): ParsedPathPattern {
   return { ok: true, pattern: { source, tokens, captures, ...matchMode(tokens) } };
 }
 
+/** The pattern with its literal segments lower-cased (Unicode toLowerCase), for case-insensitive matching. */
+export function lowerCasePattern(p: PathPattern): PathPattern {
+  const tokens = p.tokens.map((t) => (t.kind === 'literal' ? { kind: 'literal' as const, text: t.text.toLowerCase() } : t));
+  return { ...p, tokens, literal: p.literal.toLowerCase() };
+}
+
 function bad(message: string): ParsedPathPattern {
   return { ok: false, message };
 }

@@ -10,7 +10,7 @@ import { validateHeaders } from './upstream-headers.js';
 import { validateAccess } from './validate-access.js';
 import { checkKeys, fail, isRecord, ruleLabel, stringList, type Collector, type DocPath } from './validate-helpers.js';
 
-const TOP_KEYS = ['version', 'default', 'rules'] as const;
+const TOP_KEYS = ['version', 'default', 'rules', 'caseInsensitivePaths'] as const;
 const RULE_KEYS = ['name', 'hosts', 'paths', 'methods', 'allow', 'deny', 'headers'] as const;
 const DEFAULTS: readonly PolicyDefault[] = ['deny', 'authenticated'];
 const NAME = /^[a-z0-9-]+$/;
@@ -40,7 +40,10 @@ export function validatePolicy(c: Collector): PolicySpec | undefined {
     else fail(c, ['default'], '', `default must be one of ${DEFAULTS.join(', ')}, got ${describe(rawDefault)}`);
   }
   const rules = validateRules(c, doc['rules'], 'rules' in doc);
-  return c.errors.length === 0 && rules !== undefined ? { default: policyDefault, rules } : undefined;
+  const caseInsensitivePaths = doc['caseInsensitivePaths'];
+  if (caseInsensitivePaths !== undefined && typeof caseInsensitivePaths !== 'boolean') fail(c, ['caseInsensitivePaths'], '', `caseInsensitivePaths must be true or false, got ${describe(caseInsensitivePaths)}`);
+  if (c.errors.length > 0 || rules === undefined) return undefined;
+  return caseInsensitivePaths === true ? { default: policyDefault, rules, caseInsensitivePaths } : { default: policyDefault, rules };
 }
 
 function validateRules(c: Collector, value: unknown, present: boolean): RuleSpec[] | undefined {

@@ -13,7 +13,7 @@ describe('path normalisation: encoded slash', () => {
   for (const { name, input, want } of table) {
     it(name, () => assert.deepEqual(normalizePath(input), { ok: false, detail: want }));
   }
-  it('a double-encoded slash is decoded once and stays literal text', () => {
-    assert.deepEqual(normalizePath('/api/a%252Fb'), { ok: true, path: '/api/a%2Fb' });
+  it('a double-encoded slash is refused: an upstream that decodes twice would see a slash (issue #12)', () => {
+    assert.deepEqual(normalizePath('/api/a%252Fb'), { ok: false, detail: 'double-encoded "%252F" at offset 6: an upstream that decodes twice would read another path' });
   });
 });

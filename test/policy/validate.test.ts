@@ -40,7 +40,7 @@ const BROKEN = [
 const BROKEN_PROBLEMS = [
   "policy.yaml:1:10: version must be 1, got 2",
   "policy.yaml:2:10: default must be one of deny, authenticated, got \"allow\"",
-  "policy.yaml:3:1: unknown key \"extra\" (allowed: version, default, rules)",
+  "policy.yaml:3:1: unknown key \"extra\" (allowed: version, default, rules, caseInsensitivePaths)",
   "policy.yaml:5:11: rules[0] \"Prefect_Run\": name must match [a-z0-9-]+ (lowercase letters, digits and \"-\"), got \"Prefect_Run\"",
   "policy.yaml:6:13: rules[0] \"Prefect_Run\": hosts must not include a port or scheme (ports are ignored), got \"app.example.com:443\"",
   "policy.yaml:7:13: rules[0] \"Prefect_Run\": paths must start with \"/\", got \"api/x\"",
