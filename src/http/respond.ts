@@ -40,6 +40,38 @@ export function headerValue(value: string): string {
 }
 
 /**
+ * A list header value (roles, groups): items joined with `,`, each item percent-encoded (UTF-8) so that no item can
+ * contain the separator (issue #12): `%`, `,`, a leading or trailing space, and every character outside printable
+ * ASCII become `%XX`; everything else is kept. A reader splits on `,`, then percent-decodes each item: a role named
+ * `a,prefect-admin` arrives as `a%2Cprefect-admin`, never as two roles.
+ */
+export function headerListValue(items: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + listItem(items[i] ?? '');
+  return out;
+}
+
+function listItem(item: string): string {
+  // The common case (a plain Keycloak role or group path) is returned as is.
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(item) && !/[%,]/.test(item)) return item;
+  let out = '';
+  for (let i = 0; i < item.length; i++) {
+    const ch = item[i] ?? '';
+    const code = ch.charCodeAt(0);
+    const edgeSpace = code === 0x20 && (i === 0 || i === item.length - 1);
+    if (ch === '%' || ch === ',' || edgeSpace || code < 0x20 || code === 0x7f) out += `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (code > 0x7e) {
+      // A whole code point (surrogate pairs stay together); a lone surrogate becomes U+FFFD, as TextEncoder does.
+      const cp = item.codePointAt(i) ?? 0xfffd;
+      if (cp > 0xffff) i++;
+      out += encodeURIComponent(String.fromCodePoint(cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp));
+    } else out += ch;
+  }
+  return out;
+}
+
+/**
  * 200 with every identity header (empty ones too, so the proxy overwrites forged client copies).
  * `Content-Length: 0` rather than node's default chunked empty body: Caddy's forward_auth (Go) never reads the
  * body of a 2xx, so a chunked answer cannot be reused and each subrequest opened a new connection (issue #5:
@@ -53,8 +85,8 @@ export function allowAnswer(names: HeaderNames, identity: Identity | undefined, 
     [names.email]: headerValue(identity?.email ?? ''),
     [names.subject]: headerValue(identity?.sub ?? ''),
     [names.name]: headerValue(identity?.name ?? ''),
-    [names.roles]: headerValue(identity?.roles.join(',') ?? ''),
-    [names.groups]: headerValue(identity?.groups.join(',') ?? ''),
+    [names.roles]: headerListValue(identity?.roles ?? []),
+    [names.groups]: headerListValue(identity?.groups ?? []),
   };
   if (accessToken !== undefined) headers['authorization'] = `Bearer ${accessToken}`;
   return { status: 200, headers, body: '' };
