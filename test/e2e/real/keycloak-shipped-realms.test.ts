@@ -86,6 +86,8 @@ async function realmAfterBoot(t: TestContext, realm: string): Promise<RealKeyclo
   const boot = started === -1 ? lines : lines.slice(0, started + 1);
   const errors = boot.filter((l) => /\b(ERROR|FATAL)\b/.test(l));
   assert.deepEqual(errors, [], `Keycloak's boot log shows errors (realm ${realm})`);
+  // ImportUtils logs this line once the realm is in (Keycloak 26.7.3, --import-realm on a fresh database).
+  assert.ok(boot.some((l) => l.includes(`Realm '${realm}' imported`)), `Keycloak's boot log has no "Realm '${realm}' imported"`);
   return kc;
 }
 
