@@ -34,7 +34,10 @@ it('a rotation is picked up by the background refresh inside the unknown-kid coo
   assert.equal(await call(old), 200);
   // Forged kids inside the cooldown (the boot fetch started it; the next unknown-kid refetch is a minute away): 503.
   assert.equal(await call(withKid(old, 'forged')), 503);
-  assert.equal(await call(withKid(old, 'forged-2')), 503, 'unknown kid inside the cooldown: 503, never 401');
+  const res = await kg.auth('GET', 'app.example.com', '/x', { authorization: `Bearer ${withKid(old, 'forged-2')}` });
+  assert.equal(res.status, 503, 'unknown kid inside the cooldown: 503, never 401');
+  assert.equal(res.headers.get('retry-after'), '5');
+  assert.equal((await res.json() as { error?: string }).error, 'temporarily_unavailable');
 
   await idp.rotateKeys({ keepOld: true });
   await new Promise((r) => setTimeout(r, 700));
