@@ -7,8 +7,8 @@ import type { LimitsConfig, ShutdownConfig } from './types.js';
 /** Defaults of the limits section: room for a 40-role session cookie in chunks plus the app's own cookies; a logout token is 1-2 KB. */
 export const DEFAULT_LIMITS: LimitsConfig = { maxHeaderBytes: 32 * 1024, maxBodyBytes: 16 * 1024 };
 
-/** Defaults of the shutdown section: Kubernetes needs a few seconds to drop a terminating pod from its endpoints; 5 + 20 < its 30 s grace period. */
-export const DEFAULT_SHUTDOWN: ShutdownConfig = { drainDelaySeconds: 5, graceSeconds: 20 };
+/** Defaults of the shutdown section: Kubernetes needs a few seconds to drop a terminating pod from its endpoints; a preStop sleep of 5 s + 5 + 15 stays below its default 30 s grace period. */
+export const DEFAULT_SHUTDOWN: ShutdownConfig = { drainDelaySeconds: 5, graceSeconds: 15 };
 
 /** limits.maxHeaderBytes (4 KiB-1 MiB) and limits.maxBodyBytes (1 KiB-10 MiB). */
 export function readLimits(ctx: Ctx): LimitsConfig {

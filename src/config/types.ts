@@ -36,7 +36,7 @@ export interface LimitsConfig {
 export interface ShutdownConfig {
   /** Seconds between turning /readyz to 503 and closing the listener, so endpoints can update. Default 5. */
   readonly drainDelaySeconds: number;
-  /** Seconds after the listener closed that in-flight requests may take before the process exits anyway. Default 20. */
+  /** Seconds after the listener closed that in-flight requests may take before the process exits anyway. Default 15. */
   readonly graceSeconds: number;
 }
 

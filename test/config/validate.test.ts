@@ -28,7 +28,7 @@ const DEFAULTS: Config = {
   allowInsecureIssuer: false,
   redirectHosts: [],
   limits: { maxHeaderBytes: 32768, maxBodyBytes: 16384 },
-  shutdown: { drainDelaySeconds: 5, graceSeconds: 20 },
+  shutdown: { drainDelaySeconds: 5, graceSeconds: 15 },
 };
 
 describe('validateConfig: defaults', () => {
