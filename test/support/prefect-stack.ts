@@ -37,6 +37,8 @@ export interface StackOptions {
   readonly prefectEnv?: Record<string, string>;
   readonly keygateEnv?: Record<string, string>;
   readonly services?: boolean;
+  /** Traefik's environment (PREFECT_API_AUTH_BASIC for the prefect-auth middleware). */
+  readonly traefikEnv?: Record<string, string>;
 }
 
 /**
@@ -88,7 +90,7 @@ export async function prefectStack(t: TestContext, opts: StackOptions = {}): Pro
     stops.push(() => kg.close());
     const prefect = await startPrefect(prefectBin, { PREFECT_UI_API_URL: `${origin}/api`, ...opts.prefectEnv }, { services: opts.services === true });
     stops.push(() => prefect.stop());
-    const traefik = await startExampleTraefik(traefikBin, { keygate: kg.url, prefect: prefect.url, keycloak: kc.url }, port);
+    const traefik = await startExampleTraefik(traefikBin, { keygate: kg.url, prefect: prefect.url, keycloak: kc.url }, port, opts.traefikEnv);
     stops.push(() => traefik.stop());
     const tokens = {
       alice: (await kc.password(REALM, KEYGATE_CLIENT, 'alice', USERS.alice)).access_token,

@@ -166,13 +166,14 @@ export function exampleDynamic(a: ExampleAddresses): string {
 }
 
 /** Starts Traefik with the example's files and waits until the Prefect router answers /api/health. */
-export async function startExampleTraefik(bin: string, a: ExampleAddresses, port?: number): Promise<ExampleTraefik> {
+export async function startExampleTraefik(bin: string, a: ExampleAddresses, port?: number, env: Record<string, string> = {}): Promise<ExampleTraefik> {
   port ??= await freePort();
   const dir = tempDir('keygate-traefik-prefect-');
   const dynamicFile = join(dir, 'dynamic.yml');
   writeFileSync(dynamicFile, exampleDynamic(a));
   writeFileSync(join(dir, 'traefik.yml'), exampleStatic(port, dynamicFile));
-  const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir });
+  // Only what the files read from the environment (Go templates in dynamic.yml), so no stray setting leaks in.
+  const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } });
   const tr: ExampleTraefik = {
     port, origin: `http://${PREFECT_HOST}:${port}`, proc, dynamicFile,
     accessLog: () => proc.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
