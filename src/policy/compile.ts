@@ -51,11 +51,11 @@ export function compilePolicy(spec: PolicySpec): CompiledPolicy {
     const rule = rules[index];
     if (rule === undefined) throw new Error(`no rule ${index}`); // unreachable: indexes come from `rules`
     // The fields read while walking a list come first, so they share the object's first cache line.
-    const { allow, deny, unauthenticated } = rule.decisions;
+    const { allow, deny, unauthenticated, stepUp } = rule.decisions;
     return {
       index, methodMask: rule.methodMask, paths: rule.paths, next,
       kind: 'rule', rule, name: rule.name, access: rule.access, captures: NO_CAPTURES, needsIdentity: rule.needsIdentity,
-      allow, deny, unauthenticated,
+      allow, deny, unauthenticated, stepUp,
     };
   };
   const compiled = { default: spec.default, rules, defaultMatch, index: buildHostIndex(rules, makeCandidate), slots: new Int32Array(Math.max(2, maxCaptures * 2)) };
@@ -91,7 +91,18 @@ function ruleDecisions(rule: string, access: Access, upstream: RuleSpec['headers
   const deny: Decision = { kind: 'deny', rule, reason: access.kind === 'deny' ? 'deny_rule' : 'condition_unmet' };
   const allowReason = access.kind === 'public' || access.kind === 'authenticated' ? access.kind : 'condition_met';
   const allow: Decision = upstream === undefined ? { kind: 'allow', rule, reason: allowReason } : { kind: 'allow', rule, reason: allowReason, upstream };
-  return { allow, deny, unauthenticated };
+  return { allow, deny, unauthenticated, stepUp: stepUpDecision(rule, access) };
+}
+
+/** The step-up deny of a rule whose blocks ask for `acr` or `maxAuthAge`: every acceptable acr, the shortest age. */
+function stepUpDecision(rule: string, access: Access): Decision | undefined {
+  if (access.kind !== 'conditions') return undefined;
+  const signIn = access.blocks.filter((b) => b.acr !== undefined || b.maxAuthAge !== undefined);
+  if (signIn.length === 0) return undefined;
+  const acr = [...new Set(signIn.flatMap((b) => b.acr ?? []))];
+  const ages = signIn.flatMap((b) => (b.maxAuthAge === undefined ? [] : [b.maxAuthAge]));
+  const stepUp = { acr: acr.length === 0 ? undefined : acr, maxAge: ages.length === 0 ? undefined : Math.min(...ages) };
+  return { kind: 'deny', rule, reason: 'step_up', stepUp };
 }
 
 /** Decisions of the policy default; its access (deny or authenticated) picks among them. */
@@ -101,5 +112,6 @@ function defaultDecisions(): RuleDecisions {
     allow: { kind: 'allow', rule, reason: 'default_authenticated' },
     deny: { kind: 'deny', rule, reason: 'default_deny' },
     unauthenticated: { kind: 'unauthenticated', rule, reason: 'no_credentials' },
+    stepUp: undefined,
   };
 }

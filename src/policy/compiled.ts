@@ -83,6 +83,8 @@ export interface RuleDecisions {
   readonly allow: Decision;
   readonly deny: Decision;
   readonly unauthenticated: Decision;
+  /** Deny with reason `step_up`, for rules with `acr` or `maxAuthAge` in a block; undefined otherwise. */
+  readonly stepUp: Decision | undefined;
 }
 
 /** A rule ready for matching. */
@@ -111,6 +113,7 @@ export interface RuleMatch {
   readonly allow: Decision;
   readonly deny: Decision;
   readonly unauthenticated: Decision;
+  readonly stepUp: Decision | undefined;
 }
 
 /**

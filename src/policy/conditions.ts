@@ -48,6 +48,18 @@ export function blockHolds(block: ConditionBlock, identity: Identity, captures: 
   return true;
 }
 
+/**
+ * True when a block that asks for `acr` or `maxAuthAge` would hold if those two were met: a new sign-in (step-up)
+ * could then let the caller through. Called only after every block failed.
+ */
+export function signInWouldHelp(blocks: readonly ConditionBlock[], identity: Identity, captures: Readonly<Record<string, string>>): boolean {
+  for (const block of blocks) {
+    if (block.acr === undefined && block.maxAuthAge === undefined) continue;
+    if (blockHolds({ ...block, acr: undefined, maxAuthAge: undefined }, identity, captures)) return true;
+  }
+  return false;
+}
+
 /** Checks every key of every block, for explain. `now`: epoch ms (undefined: `maxAuthAge` fails) (evaluation itself stops at the first answer). */
 export function checkBlocks(blocks: readonly ConditionBlock[], identity: Identity, captures: Readonly<Record<string, string>>, now?: number): ConditionCheck[] {
   const out: ConditionCheck[] = [];

@@ -9,7 +9,7 @@
 import type { Identity } from '../identity/types.js';
 import type { Candidate, CompiledPolicy, RuleMatch } from './compiled.js';
 import { methodBit, ruleMatch } from './compile.js';
-import { anyBlockHolds } from './conditions.js';
+import { anyBlockHolds, signInWouldHelp } from './conditions.js';
 import { bucketFor, candidates, firstSegment } from './host-index.js';
 import { readCaptures, testPath } from './path-pattern.js';
 import type { Decision, Target } from './types.js';
@@ -69,7 +69,9 @@ export function decide(match: RuleMatch, identity: Identity | undefined, now?: n
       return identity === undefined ? match.unauthenticated : match.allow;
     case 'conditions':
       if (identity === undefined) return match.unauthenticated;
-      return anyBlockHolds(match.access.blocks, identity, match.captures, now) ? match.allow : match.deny;
+      if (anyBlockHolds(match.access.blocks, identity, match.captures, now)) return match.allow;
+      // Only on the deny path: would a newer or stronger sign-in do? (issue 13 point 3)
+      return match.stepUp !== undefined && signInWouldHelp(match.access.blocks, identity, match.captures) ? match.stepUp : match.deny;
   }
 }
 

@@ -98,5 +98,9 @@ function reasonText(policy: CompiledPolicy, rule: CompiledRule | undefined, deci
   if (access.kind === 'authenticated') return 'the rule allows any authenticated identity (allow: authenticated)';
   const held = access.blocks.findIndex((_, b) => conditions.filter((c) => c.block === b).every((c) => c.held));
   if (decision.kind === 'allow') return `condition block allow[${held}] held`;
-  return `no condition block held (${access.blocks.length === 1 ? 'one block' : `${access.blocks.length} blocks`}; each needs every key to hold)`;
+  const none = `no condition block held (${access.blocks.length === 1 ? 'one block' : `${access.blocks.length} blocks`}; each needs every key to hold)`;
+  if (decision.kind !== 'deny' || decision.stepUp === undefined) return none;
+  const { acr, maxAge } = decision.stepUp;
+  const wanted = [acr === undefined ? '' : `acr ${acr.join(' or ')}`, maxAge === undefined ? '' : `at most ${maxAge} s ago`].filter((w) => w !== '').join(', ');
+  return `${none}; a new sign-in (${wanted}) would satisfy one (step-up)`;
 }

@@ -26,6 +26,7 @@ export type DecisionReason =
   | 'authenticated'
   | 'condition_met'
   | 'condition_unmet'
+  | 'step_up'
   | 'deny_rule'
   | 'default_deny'
   | 'default_authenticated'
@@ -52,8 +53,23 @@ export type Decision =
       /** The rule's upstream headers, when it has any (secrets are SecretValues: never serialised). */
       readonly upstream?: readonly UpstreamHeader[];
     }
-  | { readonly kind: 'deny'; readonly rule: string; readonly reason: 'condition_unmet' | 'deny_rule' | 'default_deny' }
+  | {
+      readonly kind: 'deny';
+      readonly rule: string;
+      readonly reason: 'condition_unmet' | 'deny_rule' | 'default_deny' | 'step_up';
+      /** With reason `step_up`: the sign-in that would satisfy the rule (issue 13 point 3; the HTTP layer may ask for it). */
+      readonly stepUp?: StepUp;
+    }
   | { readonly kind: 'unauthenticated'; readonly rule: string; readonly reason: 'no_credentials' };
+
+/**
+ * A newer or stronger sign-in that would let the caller through: a block failed only on `acr` or `maxAuthAge`.
+ * `acr`: the acceptable values (for `acr_values`); `maxAge`: seconds (for `max_age`, RFC 9470 / OIDC Core 3.1.2.1).
+ */
+export interface StepUp {
+  readonly acr: readonly string[] | undefined;
+  readonly maxAge: number | undefined;
+}
 
 /** Re-exported for convenience of policy callers. */
 export type { Identity };

@@ -25,6 +25,8 @@ const policy = buildPolicy([
 const u = (fields: Partial<Identity> = {}): Identity => identity({ username: 'u', ...fields });
 const allowed = (rule: string): Decision => ({ kind: 'allow', rule, reason: 'condition_met' });
 const denied = (rule: string): Decision => ({ kind: 'deny', rule, reason: 'condition_unmet' });
+/** A deny a new sign-in could fix (acr or maxAuthAge was the only failing key): still a deny, with what to ask for. */
+const stepUp = (rule: string, acr: string[] | undefined, maxAge: number | undefined): Decision => ({ kind: 'deny', rule, reason: 'step_up', stepUp: { acr, maxAge } });
 
 describe('new condition keys', () => {
   const table: { name: string; input: { path: string; who: Identity; now?: number }; want: Decision }[] = [
@@ -44,19 +46,19 @@ describe('new condition keys', () => {
     { name: 'claims: every claim of the map must hold', input: { path: '/two-claims/x', who: u({ claims: { tenant: 'acme', email_verified: false } }) }, want: denied('two-claims') },
     { name: 'claims: both hold', input: { path: '/two-claims/x', who: u({ claims: { tenant: 'acme', email_verified: true } }) }, want: allowed('two-claims') },
     { name: 'acr: listed', input: { path: '/strong/x', who: u({ acr: 'silver' }) }, want: allowed('strong') },
-    { name: 'acr: not listed', input: { path: '/strong/x', who: u({ acr: '1' }) }, want: denied('strong') },
-    { name: 'acr: absent fails closed', input: { path: '/strong/x', who: u() }, want: denied('strong') },
+    { name: 'acr: not listed', input: { path: '/strong/x', who: u({ acr: '1' }) }, want: stepUp('strong', ['gold', 'silver'], undefined) },
+    { name: 'acr: absent fails closed', input: { path: '/strong/x', who: u() }, want: stepUp('strong', ['gold', 'silver'], undefined) },
     { name: 'amr: any of', input: { path: '/otp/x', who: u({ amr: ['pwd', 'otp'] }) }, want: allowed('otp') },
     { name: 'amr: none of', input: { path: '/otp/x', who: u({ amr: ['pwd'] }) }, want: denied('otp') },
     { name: 'amr: absent fails closed', input: { path: '/otp/x', who: u() }, want: denied('otp') },
     { name: 'maxAuthAge: signed in 10 s ago', input: { path: '/recent/x', who: u({ authTime: NOW_S - 10 }) }, want: allowed('recent') },
     { name: 'maxAuthAge: exactly the limit', input: { path: '/recent/x', who: u({ authTime: NOW_S - 300 }) }, want: allowed('recent') },
-    { name: 'maxAuthAge: one second over', input: { path: '/recent/x', who: u({ authTime: NOW_S - 301 }) }, want: denied('recent') },
-    { name: 'maxAuthAge: without auth_time fails closed', input: { path: '/recent/x', who: u() }, want: denied('recent') },
-    { name: 'maxAuthAge: without a clock fails closed', input: { path: '/recent/x', who: u({ authTime: NOW_S }), now: -1 }, want: denied('recent') },
-    { name: 'maxAuthAge: auth_time far in the future fails closed', input: { path: '/recent/x', who: u({ authTime: NOW_S + 3600 }) }, want: denied('recent') },
+    { name: 'maxAuthAge: one second over', input: { path: '/recent/x', who: u({ authTime: NOW_S - 301 }) }, want: stepUp('recent', undefined, 300) },
+    { name: 'maxAuthAge: without auth_time fails closed', input: { path: '/recent/x', who: u() }, want: stepUp('recent', undefined, 300) },
+    { name: 'maxAuthAge: without a clock fails closed', input: { path: '/recent/x', who: u({ authTime: NOW_S }), now: -1 }, want: stepUp('recent', undefined, 300) },
+    { name: 'maxAuthAge: auth_time far in the future fails closed', input: { path: '/recent/x', who: u({ authTime: NOW_S + 3600 }) }, want: stepUp('recent', undefined, 300) },
     { name: 'keys of a block are ANDed: all hold', input: { path: '/anded/x', who: u({ roles: ['engineer'], client: 'ci-bot', authTime: NOW_S - 5 }) }, want: allowed('anded') },
-    { name: 'keys of a block are ANDed: one fails', input: { path: '/anded/x', who: u({ roles: ['engineer'], client: 'ci-bot', authTime: NOW_S - 61 }) }, want: denied('anded') },
+    { name: 'keys of a block are ANDed: one fails', input: { path: '/anded/x', who: u({ roles: ['engineer'], client: 'ci-bot', authTime: NOW_S - 61 }) }, want: stepUp('anded', undefined, 60) },
     { name: 'blocks are ORed', input: { path: '/either/x', who: u({ acr: 'gold' }) }, want: allowed('either') },
   ];
   for (const { name, input, want } of table) {
