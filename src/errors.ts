@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ERR_TOKEN_EXPIRED'
   | 'ERR_SESSION_EXPIRED'
   | 'ERR_POLICY_DENIED'
+  | 'ERR_STEP_UP_REQUIRED'
   | 'ERR_BAD_TARGET'
   | 'ERR_BAD_REDIRECT'
   | 'ERR_LOGIN_FAILED'
@@ -30,6 +31,8 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   ERR_TOKEN_EXPIRED: { status: 401, oauthError: 'invalid_token', message: 'the access token has expired' },
   ERR_SESSION_EXPIRED: { status: 401, oauthError: 'unauthorized', message: 'the session has ended; sign in again' },
   ERR_POLICY_DENIED: { status: 403, oauthError: 'access_denied', message: 'access denied by policy' },
+  // RFC 9470 §3: the token is valid, but the rule wants a more recent or stronger sign-in.
+  ERR_STEP_UP_REQUIRED: { status: 401, oauthError: 'insufficient_user_authentication', message: 'a more recent or stronger sign-in is required' },
   ERR_BAD_TARGET: { status: 400, oauthError: 'invalid_request', message: 'the request target is malformed or ambiguous' },
   ERR_BAD_REDIRECT: { status: 400, oauthError: 'invalid_request', message: 'the redirect target is not allowed' },
   ERR_LOGIN_FAILED: { status: 400, oauthError: 'invalid_request', message: 'the sign-in could not be completed; start again' },

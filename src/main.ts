@@ -116,7 +116,8 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   isRevoked = sessions?.isRevoked;
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
-    return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity) };
+    // The clock for maxAuthAge (issue 13): evaluate() stays pure, the composition root passes the time in.
+    return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity, Date.now()) };
   });
   const auth = createAuthHandler({
     config, match, metrics, log,

@@ -10,7 +10,7 @@ import type { Identity } from '../identity/types.js';
 import type { DecisionLabel, Metrics } from '../metrics/metrics.js';
 import { NO_RULE, type Decision, type DecisionReason, type Target } from '../policy/types.js';
 import type { Logger } from '../util/log.js';
-import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, type Answer, type RequestKind } from './respond.js';
+import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, stepUpAnswer, type Answer, type RequestKind } from './respond.js';
 import { nginxTarget, traefikTarget, type ProxyKind } from './target.js';
 import { withUpstreamHeaders } from './upstream-headers.js';
 
@@ -201,7 +201,8 @@ function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomin
     answer = allowed(identity, token);
     if (d.upstream !== undefined) answer = withUpstreamHeaders(answer, d.upstream, identity);
   } else if (d.kind === 'deny') {
-    answer = forbiddenAnswer(d.rule, kind);
+    // A deny a new sign-in would fix: API callers are told so (RFC 9470); browsers keep the 403 (issue 13 point 3).
+    answer = d.stepUp !== undefined && kind === 'api' ? stepUpAnswer(d.rule, d.stepUp) : forbiddenAnswer(d.rule, kind);
   } else {
     answer = NO_CREDENTIALS;
   }

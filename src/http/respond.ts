@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { ERRORS, type AuthError } from '../errors.js';
 import type { HeaderNames } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
+import type { StepUp } from '../policy/types.js';
 
 /** An answer to write: status, headers, body. */
 export interface Answer {
@@ -123,6 +124,20 @@ function buildForbidden(rule: string, kind: RequestKind): Answer {
     return { status: 403, headers: { 'cache-control': NO_STORE, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }, body };
   }
   return json(403, {}, { error: 'access_denied', error_description: message, rule });
+}
+
+/**
+ * 401 for an API call that a new sign-in would let through (RFC 9470 §3): `insufficient_user_authentication` with the
+ * acr values and max age to ask Keycloak for. Never for a browser navigation (no loop: it keeps its 403 until the
+ * session layer can ask Keycloak for a fresh sign-in).
+ */
+export function stepUpAnswer(rule: string, stepUp: StepUp): Answer {
+  const spec = ERRORS.ERR_STEP_UP_REQUIRED;
+  const params = [`realm="keygate"`, `error="${spec.oauthError}"`, `error_description="${spec.message}"`];
+  // acr values come from the policy; quotes and backslashes could break out of the quoted-string, so they are dropped.
+  if (stepUp.acr !== undefined) params.push(`acr_values="${headerValue(stepUp.acr.join(' ').replace(/["\\]/g, ''))}"`);
+  if (stepUp.maxAge !== undefined) params.push(`max_age=${stepUp.maxAge}`);
+  return json(spec.status, { 'www-authenticate': `Bearer ${params.join(', ')}` }, { error: spec.oauthError, error_description: spec.message, rule });
 }
 
 /**

@@ -9,7 +9,7 @@ const dir = tempDir('keygate-startup-');
 const policy = join(dir, 'policy.yaml');
 writeFileSync(policy, 'version: 1\ndefault: deny\nrules:\n  - name: everyone\n    allow: authenticated\n');
 
-/** A serve environment whose Keycloak never answers (port 1 refuses): the old code kept retrying it forever. */
+/** A serve environment whose Keycloak never answers (port 1 refuses): the old code kept retrying it forever, so it never exited. */
 function env(over: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env['PATH'] ?? '',
@@ -24,28 +24,28 @@ const held: Array<() => Promise<void>> = [];
 after(async () => { for (const r of held) await r(); });
 
 describe('keygate serve: a listen error stops startup at once (issue #12 point 3)', () => {
-  it('exits 1 within 3 s when port is taken, naming the address, EADDRINUSE and the setting', async () => {
+  it('exits 1 at once (well within 10 s, on a loaded machine) when port is taken, naming the address, EADDRINUSE and the setting', async () => {
     const taken = await takenPort();
     held.push(taken.release);
-    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(taken.port) }));
+    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(taken.port) }), 15_000);
     assert.equal(r.code, 1, `still running after the deadline or wrong code:\n${r.stderr}`);
-    assert.ok(r.ms < 3000, `took ${r.ms} ms`);
+    assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
     assert.match(r.stderr, new RegExp(`^keygate: failed to start: cannot listen on 127\\.0\\.0\\.1:${taken.port} \\(port\\): the address is already in use \\(EADDRINUSE\\); stop the other process or choose another port with port / \\$KEYGATE_PORT$`, 'm'));
     assert.equal(hasStackTrace(r.stderr), false, r.stderr);
   });
 
-  it('exits 1 within 3 s when metricsPort is taken, naming metricsPort', async () => {
+  it('exits 1 at once when metricsPort is taken, naming metricsPort', async () => {
     const taken = await takenPort();
     held.push(taken.release);
-    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(await freePort()), KEYGATE_METRICS_PORT: String(taken.port) }));
+    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(await freePort()), KEYGATE_METRICS_PORT: String(taken.port) }), 15_000);
     assert.equal(r.code, 1, r.stderr);
-    assert.ok(r.ms < 3000, `took ${r.ms} ms`);
+    assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
     assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${taken.port} \\(metricsPort\\): the address is already in use \\(EADDRINUSE\\); stop the other process or choose another port with metricsPort / \\$KEYGATE_METRICS_PORT$`, 'm'));
     assert.equal(hasStackTrace(r.stderr), false, r.stderr);
   });
 
   it('exits 1 on an address that is not on this machine (EADDRNOTAVAIL), naming host', async () => {
-    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(await freePort()), KEYGATE_HOST: '192.0.2.1' }));
+    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(await freePort()), KEYGATE_HOST: '192.0.2.1' }), 15_000);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /cannot listen on 192\.0\.2\.1:\d+ \(port\): the address is not available on this machine \(EADDRNOTAVAIL\); set host \/ \$KEYGATE_HOST/);
   });

@@ -34,7 +34,7 @@ const CASES: readonly Case[] = [
 describe('keygate: user input never prints a stack trace (issue #12 point 4)', () => {
   for (const c of CASES) {
     it(`${c.name}: exit ${c.want.code}, short message on ${c.want.stream}`, async () => {
-      const r = await runBin(c.args, { PATH: process.env['PATH'] ?? '' });
+      const r = await runBin(c.args, { PATH: process.env['PATH'] ?? '' }, 20_000);
       assert.equal(r.code, c.want.code, `${r.stdout}${r.stderr}`);
       const first = r[c.want.stream].split('\n')[0] ?? '';
       if (typeof c.want.first === 'string') assert.equal(first, c.want.first);
@@ -53,7 +53,7 @@ describe('npm start (keygate dev) with a taken port says which flag changes it',
       const taken = await takenPort();
       held.push(taken.release);
       const ports = { 'gateway-port': '0', 'keygate-port': '0', 'idp-port': '0', 'app-port': '0', [flag]: String(taken.port) };
-      const r = await runBin(['dev', ...Object.entries(ports).flatMap(([k, v]) => [`--${k}`, v])], { PATH: process.env['PATH'] ?? '' }, 10_000);
+      const r = await runBin(['dev', ...Object.entries(ports).flatMap(([k, v]) => [`--${k}`, v])], { PATH: process.env['PATH'] ?? '' }, 20_000);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stderr, `keygate dev: port ${taken.port} on 127.0.0.1 (${role}) is already in use (EADDRINUSE); choose another with --${flag} PORT (0 = any free port)\n`);
     });
