@@ -53,22 +53,18 @@ async function signIn(e: Env, user: keyof typeof USERS): Promise<{ session: Brow
 }
 
 /**
- * The request the UI's "Run" → "Quick run" makes, from the page's own script with its session cookie: the CSRF token
- * from /api/csrf-token, then POST /api/deployments/{id}/create_flow_run with Prefect-Csrf-Token/-Client headers.
+ * Starts a run the way a user does: the deployment's page, its "Run" button, then "Quick run". Resolves with the
+ * UI's own POST /api/deployments/{id}/create_flow_run answer (sent with the session cookie and the CSRF token).
  */
-async function quickRun(page: Page, deploymentId: string): Promise<{ status: number; body: string }> {
-  return await page.evaluate(`(async () => {
-    const client = 'kg-' + Math.random().toString(36).slice(2);
-    const csrf = await fetch('/api/csrf-token?client=' + client);
-    if (csrf.status !== 200) return { status: csrf.status, body: 'csrf-token: ' + await csrf.text() };
-    const { token } = await csrf.json();
-    const r = await fetch('/api/deployments/${deploymentId}/create_flow_run', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'Prefect-Csrf-Token': token, 'Prefect-Csrf-Client': client },
-      body: JSON.stringify({ state: { type: 'SCHEDULED', message: 'Run from the Prefect UI with defaults' } }),
-    });
-    return { status: r.status, body: await r.text() };
-  })()`) as { status: number; body: string };
+async function quickRun(e: Env, session: BrowserSession): Promise<{ status: number; body: string }> {
+  const page = session.page;
+  await page.goto(`${e.s.traefik.origin}/deployments/deployment/${e.deploymentId}`);
+  await page.waitForLoadState('networkidle');
+  const created = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/deployments/${e.deploymentId}/create_flow_run`, { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByText('Quick run', { exact: true }).click();
+  const answer = await created;
+  return { status: answer.status(), body: await answer.text() };
 }
 
 describe('real Prefect 3.9 UI in real Chromium through real Traefik (examples/prefect) and keygate', () => {
@@ -110,20 +106,21 @@ describe('real Prefect 3.9 UI in real Chromium through real Traefik (examples/pr
     }
   });
 
-  it('a viewer cannot start a deployment run from the UI (403 on the API call); an engineer can (201)', async (t) => {
+  it('a viewer cannot start a deployment run with the UI\'s Run → Quick run (403 on its API call); an engineer can (201)', async (t) => {
     const e = await ready(t);
     if (e === undefined) return;
     const alice = await signIn(e, 'alice');
     try {
-      const denied = await quickRun(alice.session.page, e.deploymentId);
+      const denied = await quickRun(e, alice.session);
       assert.equal(denied.status, 403, denied.body);
       assert.match(denied.body, /prefect-run-deployment/);
+      await alice.session.page.getByText('Failed to schedule flow run').first().waitFor({ timeout: 15_000 });
     } finally {
       await alice.session.close();
     }
     const bob = await signIn(e, 'bob');
     try {
-      const created = await quickRun(bob.session.page, e.deploymentId);
+      const created = await quickRun(e, bob.session);
       assert.equal(created.status, 201, created.body);
       const run = JSON.parse(created.body) as { id: string; deployment_id: string };
       assert.equal(run.deployment_id, e.deploymentId);
