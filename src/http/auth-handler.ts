@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import type { BasicExchange } from '../identity/basic-credentials.js';
 import type { Identity } from '../identity/types.js';
 import type { DecisionLabel, Metrics } from '../metrics/metrics.js';
-import { NO_RULE, type Decision, type DecisionReason, type Target } from '../policy/types.js';
+import { NO_RULE, type Decision, type DecisionReason, type StepUp, type Target } from '../policy/types.js';
 import type { Logger } from '../util/log.js';
 import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, stepUpAnswer, type Answer, type RequestKind } from './respond.js';
 import { nginxTarget, traefikTarget, type ProxyKind } from './target.js';
@@ -30,7 +30,7 @@ export interface SessionLayer {
   /** Answers `/_keygate/*` paths that arrive through a forward-auth subrequest. */
   forwarded(req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Answer>;
   /** The answer for an unauthenticated browser navigation (redirect to Keycloak; 401 + Location on nginx). */
-  challenge(req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Answer>;
+  challenge(req: IncomingMessage, target: Target, proxy: ProxyKind, stepUp?: StepUp): Promise<Answer>;
 }
 
 /** A session's identity plus what the answer must carry (renewed cookies, the access token for upstream). */
@@ -193,6 +193,11 @@ function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomin
   if (d.kind === 'unauthenticated' && kind === 'browser' && deps.sessions !== undefined) {
     return deps.sessions.challenge(req, target, proxy).then((challenge) => outcomeOf(d, withSession(challenge, s), target, identity));
   }
+  // Step-up of a browser session (issue 13 point 3): a new Keycloak sign-in asked with max_age / acr_values. Never a
+  // loop: only when the session's sign-in is older than STEP_UP_GRACE_S, so a fresh sign-in that still fails gets 403.
+  if (d.kind === 'deny' && d.stepUp !== undefined && kind === 'browser' && proxy !== 'nginx' && deps.sessions !== undefined && signedInBefore(identity, STEP_UP_GRACE_S)) {
+    return deps.sessions.challenge(req, target, proxy, d.stepUp).then((challenge) => outcomeOf(d, withSession(challenge, s), target, identity));
+  }
   let answer: Answer;
   if (d.kind === 'allow') {
     // With passAccessToken the upstream gets the caller's current token: the session's, or the verified bearer token
@@ -201,12 +206,20 @@ function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomin
     answer = allowed(identity, token);
     if (d.upstream !== undefined) answer = withUpstreamHeaders(answer, d.upstream, identity);
   } else if (d.kind === 'deny') {
-    // A deny a new sign-in would fix: API callers are told so (RFC 9470); browsers keep the 403 (issue 13 point 3).
+    // A deny a new sign-in would fix: API callers are told so (RFC 9470); a browser not sent to sign in above gets 403.
     answer = d.stepUp !== undefined && kind === 'api' ? stepUpAnswer(d.rule, d.stepUp) : forbiddenAnswer(d.rule, kind);
   } else {
     answer = NO_CREDENTIALS;
   }
   return outcomeOf(d, withSession(answer, s), target, identity);
+}
+
+/** Seconds after a sign-in during which a failing step-up rule answers 403 instead of asking for another sign-in. */
+const STEP_UP_GRACE_S = 5;
+
+/** A session identity whose `auth_time` is known and at least `seconds` old (unknown: no step-up, so no loop). */
+function signedInBefore(identity: Identity | undefined, seconds: number): boolean {
+  return identity?.via === 'session' && identity.authTime !== undefined && Date.now() / 1000 - identity.authTime >= seconds;
 }
 
 /** The 401 for a missing identity never changes: built once. */

@@ -128,8 +128,8 @@ function buildForbidden(rule: string, kind: RequestKind): Answer {
 
 /**
  * 401 for an API call that a new sign-in would let through (RFC 9470 §3): `insufficient_user_authentication` with the
- * acr values and max age to ask Keycloak for. Never for a browser navigation (no loop: it keeps its 403 until the
- * session layer can ask Keycloak for a fresh sign-in).
+ * acr values and max age to ask Keycloak for. Never for a browser navigation (the session layer asks Keycloak for a
+ * fresh sign-in instead, or it gets a 403).
  */
 export function stepUpAnswer(rule: string, stepUp: StepUp): Answer {
   const spec = ERRORS.ERR_STEP_UP_REQUIRED;

@@ -6,7 +6,7 @@ import type { SessionIdentity, SessionLayer } from '../http/auth-handler.js';
 import { writeAnswer } from '../http/auth-handler.js';
 import { errorAnswer, type Answer } from '../http/respond.js';
 import { originalUrl, type ProxyKind } from '../http/target.js';
-import type { Target } from '../policy/types.js';
+import type { StepUp, Target } from '../policy/types.js';
 import { parseCookies } from './cookies.js';
 import { clearSession, type SessionDeps } from './deps.js';
 import { beginLogin, completeLogin } from './login.js';
@@ -32,12 +32,12 @@ export function createSessionLayer(deps: SessionDeps): SessionLayer {
   const reader = new SessionReader(deps);
   return {
     identify: (req: IncomingMessage): SessionIdentity | undefined | Promise<SessionIdentity | undefined> => reader.identify(req.headers.cookie),
-    challenge: (_req, target: Target, proxy: ProxyKind) => {
+    challenge: (_req, target: Target, proxy: ProxyKind, stepUp?: StepUp) => {
       const origin = `${target.scheme}://${target.authority}`;
       // nginx (auth-signin pattern): 401 + Location to /_keygate/start, which nginx routes to keygate directly,
       // so the login cookie is set on a normal answer and nginx never has to relay Set-Cookie from auth_request.
       if (proxy === 'nginx') return Promise.resolve(redirect(`${origin}/_keygate/start?rd=${encodeURIComponent(originalUrl(target))}`, target.method, 'nginx'));
-      return beginLogin(deps, origin, originalUrl(target), target.method, proxy);
+      return beginLogin(deps, origin, originalUrl(target), target.method, proxy, stepUp);
     },
     forwarded: (req, target, proxy) => route(deps, {
       origin: `${target.scheme}://${target.authority}`,

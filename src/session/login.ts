@@ -1,4 +1,5 @@
 /** The authorization-code flow with PKCE S256, state and nonce (openid-client), and the session it creates. */
+import type { StepUp } from '../policy/types.js';
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
@@ -44,7 +45,7 @@ function oidcConfig(deps: SessionDeps): oidc.Configuration {
 }
 
 /** Starts a login: answers a redirect to Keycloak's authorization endpoint and sets the transaction cookie. */
-export async function beginLogin(deps: SessionDeps, origin: string, returnUrl: string, method: string, via: Via): Promise<Answer> {
+export async function beginLogin(deps: SessionDeps, origin: string, returnUrl: string, method: string, via: Via, stepUp?: StepUp): Promise<Answer> {
   const conf = oidcConfig(deps);
   const redirectUri = `${deps.config.publicUrl ?? origin}/_keygate/callback`;
   const state = oidc.randomState();
@@ -57,6 +58,9 @@ export async function beginLogin(deps: SessionDeps, origin: string, returnUrl: s
     nonce,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
+    // Step-up (issue 13 point 3): a sign-in no older than max_age (OIDC Core 3.1.2.1), at one of the acr values.
+    ...(stepUp?.maxAge !== undefined ? { max_age: String(stepUp.maxAge) } : {}),
+    ...(stepUp?.acr !== undefined ? { acr_values: stepUp.acr.join(' '), prompt: 'login' } : {}),
   });
   const tx: LoginTransaction = { s: state, n: nonce, v: verifier, r: returnUrl, u: redirectUri, t: deps.now() };
   const cookie = serializeCookie(txName(deps, state), await deps.logins.seal(tx), txAttributes(deps, TX_TTL_SECONDS));
