@@ -53,6 +53,9 @@ export function createHttpServer(limits: LimitsConfig): HttpServer {
     if (!hasBody(req)) return dispatch();
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
     if (declared > limits.maxBodyBytes) return void tooLarge(req, res, limits.maxBodyBytes);
+    // A forward-auth subrequest is decided at once: its declared (bounded) body is drained by the handler. nginx
+    // without `proxy_set_header Content-Length ""` declares a body it never sends, so waiting would hang it.
+    if (proxy !== undefined && !Number.isNaN(declared)) return dispatch();
     if (proxy === undefined && pathOf(req.url) === BODY_READER) return dispatch();
     // No other endpoint reads a body: discard it (bounded), then answer.
     discardBody(req, limits.maxBodyBytes, dispatch, () => tooLarge(req, res, limits.maxBodyBytes));

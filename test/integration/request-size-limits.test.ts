@@ -50,6 +50,7 @@ function send(s: Sent): Promise<number> {
       res.on('error', () => resolve(res.statusCode ?? 0));
     });
     req.on('error', () => resolve(0));
+    req.flushHeaders();
     const chunk = Buffer.alloc(16 * 1024, 0x61);
     let left = s.bytes;
     const pump = (): void => {
@@ -69,6 +70,7 @@ describe('request-size limits (issue #12 point 7)', () => {
     { name: '/auth: Content-Length over limits.maxBodyBytes is 413 before reading', input: { path: '/auth', headers: FORWARDED, bytes: 1024, declared: 50 * 1024 * 1024 }, want: 413 },
     { name: '/auth: a chunked body over the limit is 413', input: { path: '/auth', headers: FORWARDED, bytes: 256 * 1024 }, want: 413 },
     { name: '/auth: a small body is read and dropped, then decided (401 without credentials)', input: { path: '/auth', headers: FORWARDED, bytes: 100, declared: 100 }, want: 401 },
+    { name: '/auth: a declared body that never comes (nginx without Content-Length "") is decided at once', input: { path: '/auth', headers: FORWARDED, bytes: 0, declared: 100 }, want: 401 },
     { name: '/auth/nginx: Content-Length over the limit is 413', input: { path: '/auth/nginx', headers: { 'x-original-url': `https://${APP_HOST}/api/flows`, 'x-original-method': 'GET' }, bytes: 1024, declared: 10 * 1024 * 1024 }, want: 413 },
     { name: 'back-channel logout: a 3 KB body is read (400: not a logout token)', input: { path: '/_keygate/backchannel-logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, bytes: 3000, declared: 3000 }, want: 400 },
     { name: 'back-channel logout: Content-Length over the limit is 413', input: { path: '/_keygate/backchannel-logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, bytes: 1024, declared: 50 * 1024 * 1024 }, want: 413 },
