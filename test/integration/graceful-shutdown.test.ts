@@ -32,9 +32,12 @@ function get(port: number, path: string, headers: Record<string, string> = {}, a
   });
 }
 
-/** A request to /auth whose 100-byte body is only half sent: it stays in flight until `finish`. */
+/**
+ * A request to /auth whose chunked body is only half sent: keygate reads a chunked body (bounded) before deciding, so
+ * the decision stays in flight until `finish`.
+ */
 function slowRequest(port: number): { req: ClientRequest; answer: Promise<number | string>; finish: () => void } {
-  const req = request({ host: '127.0.0.1', port, path: '/auth', method: 'POST', headers: { ...FORWARDED, 'content-length': '100' }, agent: false });
+  const req = request({ host: '127.0.0.1', port, path: '/auth', method: 'POST', headers: { ...FORWARDED, 'transfer-encoding': 'chunked' }, agent: false });
   const answer = new Promise<number | string>((resolve) => {
     req.on('response', (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
     req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
@@ -70,6 +73,8 @@ describe('graceful shutdown on SIGTERM (issue #12 point 8)', () => {
       assert.deepEqual(await Promise.all(Array.from({ length: 8 }, () => get(port, '/auth', FORWARDED, agent))), Array(8).fill(401));
       const slow = slowRequest(port);
       await sleep(100);
+      let early: number | string | undefined;
+      void slow.answer.then((a) => { early = a; });
 
       const signalled = Date.now();
       child.kill('SIGTERM');
@@ -80,6 +85,7 @@ describe('graceful shutdown on SIGTERM (issue #12 point 8)', () => {
 
       await sleep(DRAIN_SECONDS * 1000 + 400 - (Date.now() - signalled));
       assert.equal(await get(port, '/auth', FORWARDED), 'ECONNREFUSED', 'after the drain delay the listener is closed');
+      assert.equal(early, undefined, 'the slow decision is still in flight after the listener closed');
       slow.finish();
       assert.equal(await slow.answer, 401, 'the request in flight across the close is answered');
 

@@ -83,6 +83,18 @@ describe('logout always logs out (issue #12 point 2)', () => {
     assert.equal(sample(await kg.metrics(), 'keygate_logouts_total', { kind: 'rp' }), before + 1);
   });
 
+  it('an unreadable session cookie with a refused rd still clears the cookie and ends at Keycloak, never an error page', async () => {
+    const r = await kg.auth('GET', new URL(gw.url).host, `/_keygate/logout?rd=${encodeURIComponent('https://evil.example/')}`, { cookie: 'keygate=not-a-sealed-session; keygate.1=garbage', ...NAVIGATE });
+    assert.equal(r.status, 302);
+    const location = new URL(r.headers.get('location') ?? '');
+    assert.equal(location.pathname, `${new URL(idp.issuer).pathname}/protocol/openid-connect/logout`);
+    assert.equal(location.searchParams.get('client_id'), 'keygate', 'without a session the end-session request names the client');
+    assert.equal(location.searchParams.get('post_logout_redirect_uri'), null);
+    const cleared = r.headers.getSetCookie().join('\n');
+    assert.match(cleared, /^keygate=; .*Max-Age=0/m);
+    assert.match(cleared, /^keygate\.1=; .*Max-Age=0/m);
+  });
+
   it('a direct logout from a peer outside trustedProxies gets no same-host exception for its Host, and still signs out', async () => {
     // A second replica trusting no local peer: its Host header could be anything a client wants.
     const untrusting = await startKeygate(idp.issuer, POLICY, { env: { KEYGATE_TRUSTED_PROXIES: '10.0.0.0/8' }, service: { sessions: createSessionModule } });
