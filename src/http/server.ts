@@ -14,7 +14,7 @@ export interface Routes {
 /** The keygate listener: bound before the service is built, so a taken port fails startup at once. */
 export interface HttpServer {
   readonly server: Server;
-  /** Installs the routes; until then every request gets 503 (the service is starting). */
+  /** Installs the routes; until then `/healthz` gets 200 and every other request 503 (the service is starting). */
   route(routes: Routes): void;
   /** From now on every answer closes its connection (graceful shutdown). */
   drain(): void;
@@ -44,7 +44,8 @@ export function createHttpServer(limits: LimitsConfig): HttpServer {
   const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (req, res) => {
     if (draining) res.shouldKeepAlive = false;
     const r = routes;
-    if (r === undefined) return void plain(res, 503, 'temporarily_unavailable', 'keygate is starting');
+    // Bound before discovery: while starting, the process is alive (liveness) but answers nothing else (fail closed).
+    if (r === undefined) return void (pathOf(req.url) === '/healthz' ? okText(res) : plain(res, 503, 'temporarily_unavailable', 'keygate is starting'));
     const proxy = hotPath(req.url);
     const dispatch = (): void => {
       if (proxy !== undefined) r.auth(req, res, proxy);
@@ -105,6 +106,11 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, max: number): void 
   res.shouldKeepAlive = false;
   plain(res, 413, 'invalid_request', `request body larger than ${max} bytes (limits.maxBodyBytes)`);
   res.once('finish', () => req.socket.destroy());
+}
+
+function okText(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 3 });
+  res.end('ok\n');
 }
 
 function plain(res: ServerResponse, status: number, error: string, description: string): void {
