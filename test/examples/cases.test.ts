@@ -81,9 +81,11 @@ describe('the examples\' policy test cases', () => {
         assert.match(out, new RegExp(`\\b${cases(ex).length} passed, 0 failed\\b`));
       });
 
-      it('has at least 40 cases with unique names', () => {
+      // An app with a route table gets at least 40 cases; a service of our own with a route or two, at least 20.
+      const least = ex.routeTable ? 40 : 20;
+      it(`has at least ${least} cases with unique names`, () => {
         const all = cases(ex);
-        assert.ok(all.length >= 40, `only ${all.length} cases`);
+        assert.ok(all.length >= least, `only ${all.length} cases`);
         assert.equal(new Set(all.map((c) => c.name)).size, all.length, 'case names must be unique');
       });
 
@@ -93,7 +95,7 @@ describe('the examples\' policy test cases', () => {
         assert.ok(anonymous.filter((c) => c.expect === 'unauthenticated').length >= 2, 'fewer than two anonymous cases sent to sign in');
       });
 
-      it('covers each role alone, allowed and denied', () => {
+      if (ex.routeTable) it('covers each role alone, allowed and denied', () => {
         const all = cases(ex);
         const levels = routeTable(ex).roles.map(([level]) => level);
         levels.forEach((level, i) => {
@@ -103,7 +105,7 @@ describe('the examples\' policy test cases', () => {
         });
       });
 
-      it('covers the admin-only routes: allowed to the admin role alone, denied to a lower role', () => {
+      if (ex.routeTable) it('covers the admin-only routes: allowed to the admin role alone, denied to a lower role', () => {
         const all = cases(ex);
         const levels = routeTable(ex).roles.map(([level]) => level);
         const top = levels[levels.length - 1];

@@ -21,9 +21,15 @@ export interface Example {
   readonly namespaces: readonly string[];
   /** The environment variables its compose file refuses to start without. */
   readonly requiredEnv: readonly string[];
+  /**
+   * True when the example protects a third-party app whose routes are listed in routes.yaml (derived from the app's
+   * source); false for a service of the repository's own with a route or two (the Step Functions trigger), which
+   * has no route table and none of the checks built on one.
+   */
+  readonly routeTable: boolean;
 }
 
-/** The three examples of issue #6. */
+/** The three examples of issue #6, and the Step Functions trigger of issue 14. */
 export const EXAMPLES: readonly Example[] = [
   {
     name: 'prefect',
@@ -31,6 +37,7 @@ export const EXAMPLES: readonly Example[] = [
     host: 'prefect.example.com',
     namespaces: [],
     requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS', 'PREFECT_DB_PASSWORD'],
+    routeTable: true,
   },
   {
     name: 'argo-workflows',
@@ -38,6 +45,7 @@ export const EXAMPLES: readonly Example[] = [
     host: 'argo.example.com',
     namespaces: ['team-a', 'team-b'],
     requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS'],
+    routeTable: true,
   },
   {
     name: 'temporal-ui',
@@ -45,8 +53,20 @@ export const EXAMPLES: readonly Example[] = [
     host: 'temporal.example.com',
     namespaces: ['team-a', 'team-b'],
     requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS', 'TEMPORAL_DB_PASSWORD'],
+    routeTable: true,
+  },
+  {
+    name: 'step-functions',
+    dir: join(ROOT, 'examples', 'step-functions'),
+    host: 'sfn.example.com',
+    namespaces: [],
+    requiredEnv: ['KEYCLOAK_ADMIN_PASSWORD', 'KEYGATE_SESSION_SECRETS'],
+    routeTable: false,
   },
 ];
+
+/** The examples with a route table (routes.yaml): route coverage and the role-level checks run on these. */
+export const ROUTED_EXAMPLES: readonly Example[] = EXAMPLES.filter((ex) => ex.routeTable);
 
 export { isRecord, list, record, str };
 
