@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, tempDir } from '../support/proc.js';
@@ -42,6 +43,20 @@ describe('keygate serve: a listen error stops startup at once (issue #12 point 3
     assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
     assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${taken.port} \\(metricsPort\\): the address is already in use \\(EADDRINUSE\\); stop the other process or choose another port with metricsPort / \\$KEYGATE_METRICS_PORT$`, 'm'));
     assert.equal(hasStackTrace(r.stderr), false, r.stderr);
+  });
+
+  it('an invalid policy, found after the port is bound, still exits 1 at once and frees the port', async () => {
+    const bad = join(dir, 'bad-policy.yaml');
+    writeFileSync(bad, 'version: 1\nrules:\n  - name: Bad_Name\n    allow: public\n');
+    const port = await freePort();
+    const r = await runBin(['serve'], env({ KEYGATE_PORT: String(port), KEYGATE_POLICY: bad }), 15_000);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
+    assert.match(r.stderr, /^keygate: the policy is invalid/m);
+    assert.match(r.stderr, /rules\[0\] "Bad_Name": name must match \[a-z0-9-\]\+/);
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(port, '127.0.0.1', () => resolve()); });
+    await new Promise((r) => probe.close(r));
   });
 
   it('exits 1 on an address that is not on this machine (EADDRNOTAVAIL), naming host', async () => {
