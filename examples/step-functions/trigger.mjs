@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * An identity-bound Step Functions trigger: `POST /api/executions` starts the configured state machine with
- * StartExecution, and the execution's input names the verified caller, read only from the identity headers keygate
+ * StartExecution, and the execution's input names the verified caller (`GET /api/whoami` shows that caller without
+ * starting anything), read only from the identity headers keygate
  * answered and Traefik copied onto the request (authResponseHeaders, which also removes any copy the client sent).
  *
  * It authorises nothing itself: keygate in front decides who may call it (policy.yaml). So it must be reachable only
@@ -123,13 +124,15 @@ export function createTrigger(opts) {
   return async (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return send(res, 200, { ok: true });
-    if (path !== '/api/executions') return send(res, 404, { error: 'not_found' });
-    if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' });
+    const route = path === '/api/executions' ? 'start' : path === '/api/whoami' ? 'whoami' : undefined;
+    if (route === undefined) return send(res, 404, { error: 'not_found' });
+    if (req.method !== (route === 'start' ? 'POST' : 'GET')) return send(res, 405, { error: 'method_not_allowed' });
     const who = callerFrom(req);
     if ('refuse' in who) {
       log({ msg: 'refused', reason: who.refuse });
       return send(res, 401, { error: 'unauthenticated' });
     }
+    if (route === 'whoami') return send(res, 200, { caller: who.caller });
     let body;
     try {
       body = await jsonBody(req);

@@ -203,6 +203,19 @@ describe('Step Functions example: the trigger behind real Traefik and keygate, r
     assert.ok((botInput.caller['roles'] as string[]).includes('sfn-orders-starter'));
   });
 
+  it('a viewer sees who the trigger takes them for (GET /api/whoami): their own identity whatever they forged', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const r = await hostRequest(e.traefik.port, `${HOST}:${e.traefik.port}`, '/api/whoami', { headers: { authorization: `Bearer ${e.tokens.vic}`, ...FORGED } });
+    assert.equal(r.status, 200, r.body.slice(0, 300));
+    const { caller } = JSON.parse(r.body) as { caller: Record<string, unknown> };
+    assert.equal(caller['username'], 'vic');
+    assert.equal(caller['sub'], await e.kc.userId(REALM, 'vic'));
+    assert.deepEqual(caller['groups'], ['/sfn/viewers']);
+    assert.ok(!(caller['roles'] as string[]).includes('sfn-orders-starter'), 'a forged role reached the trigger');
+    assert.equal((await hostRequest(e.traefik.port, `${HOST}:${e.traefik.port}`, '/api/whoami')).status, 401, 'anonymous');
+  });
+
   it('the trigger itself refuses a request without keygate\'s headers (fail closed when reached directly)', async (t) => {
     const e = await ready(t);
     if (e === undefined) return;
