@@ -54,3 +54,18 @@ export async function startNginx(bin: string, keygatePort: number, appPort: numb
   await waitForHttp(`${url}/__ready_probe`, proc);
   return { url, port, proc, stop: () => proc.stop() };
 }
+
+/**
+ * Starts Caddy with a Caddyfile the test derived from the shipped one (e.g. more `copy_headers`), with the same
+ * global options and environment as `startCaddy`.
+ */
+export async function startCaddyWith(bin: string, caddyfile: string, keygatePort: number, appPort: number): Promise<Proxy> {
+  const port = await freePort();
+  const dir = tempDir('keygate-caddy-');
+  writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\n${caddyfile}`);
+  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, SITE_ADDRESS: `http://127.0.0.1:${port}`, KEYGATE_ADDRESS: `127.0.0.1:${keygatePort}`, APP_ADDRESS: `127.0.0.1:${appPort}` };
+  const proc = startProcess(bin, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { env, cwd: dir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/__ready_probe`, proc);
+  return { url, port, proc, stop: () => proc.stop() };
+}
