@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -214,6 +215,27 @@ describe('Step Functions example: the trigger behind real Traefik and keygate, r
     assert.deepEqual(caller['groups'], ['/sfn/viewers']);
     assert.ok(!(caller['roles'] as string[]).includes('sfn-orders-starter'), 'a forged role reached the trigger');
     assert.equal((await hostRequest(e.traefik.port, `${HOST}:${e.traefik.port}`, '/api/whoami')).status, 401, 'anonymous');
+  });
+
+  it('the trigger reads keygate\'s headers strictly: percent-encoded lists decoded, a repeated or undecodable header refused', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const whoami = (headers: string[][]): Promise<Response> => fetch(`${e.trigger.url}/api/whoami`, { headers: new Headers(headers as Array<[string, string]>) });
+    // keygate encodes each element: a role named "a,b" arrives as a%2Cb (README Policy, identity headers).
+    const listed = await whoami([['x-auth-subject', 's-1'], ['x-auth-user', 'u'], ['x-auth-roles', 'a%2Cb,sfn-orders-starter'], ['x-auth-groups', '/t%C3%A9am']]);
+    assert.equal(listed.status, 200);
+    const { caller } = await listed.json() as { caller: Record<string, unknown> };
+    assert.deepEqual([caller['roles'], caller['groups']], [['a,b', 'sfn-orders-starter'], ['/téam']]);
+    assert.equal((await whoami([['x-auth-subject', 's-1'], ['x-auth-roles', '%zz']])).status, 401, 'undecodable list');
+    // Two X-Auth-User lines (fetch would join them into one): Node joins them with ", " in req.headers; the trigger
+    // reads each header's distinct copies and refuses.
+    const repeated = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${e.trigger.url}/api/whoami`, { headers: { 'x-auth-subject': 's-1', 'x-auth-user': ['a', 'b'] } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(repeated, 401, 'repeated X-Auth-User');
+    assert.equal((await whoami([['x-auth-subject', '']])).status, 401, 'empty subject');
   });
 
   it('the trigger itself refuses a request without keygate\'s headers (fail closed when reached directly)', async (t) => {
