@@ -13,7 +13,7 @@
  * --proxy` is run on both files and must not warn.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -219,10 +219,13 @@ describe('rules\' upstream headers through real proxies, real Keycloak tokens (k
     assert.ok(!e.kg.logs().some((l) => JSON.stringify(l).includes(PREFECT_KEY) || JSON.stringify(l).includes(BASIC.slice(6))), 'no secret in keygate\'s log');
 
     const files = rows.map((r) => r.file(e));
-    const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'check', '--policy', e.kg.policyFile, ...files.flatMap((f) => ['--proxy', f])], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const check = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'check', '--policy', e.kg.policyFile, ...files.flatMap((f) => ['--proxy', f])], { encoding: 'utf8', timeout: 30_000 });
+    const out = check.stdout;
+    assert.equal(check.status, 0, `keygate check: ${check.stderr}`);
+    assert.doesNotMatch(check.stderr, /warning/, 'keygate check --proxy finds every name in both proxy files');
     assert.match(out, new RegExp(`authResponseHeaders: \\[${NAMES.join(', ')}\\]`), out);
     assert.match(out, new RegExp(`copy_headers ${NAMES.join(' ')}`), out);
-    assert.ok(!out.includes(PREFECT_KEY) && !out.includes(BASIC.slice(6)), 'check never prints a secret');
+    assert.ok(![out, check.stderr].some((o) => o.includes(PREFECT_KEY) || o.includes(BASIC.slice(6))), 'check never prints a secret');
   });
 
   for (const row of rows) {
