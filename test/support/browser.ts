@@ -96,3 +96,25 @@ export async function callFromPage(page: Page, path: string, how: 'fetch-manual'
     : `fetch(${p}${how === 'fetch-manual' ? ", { redirect: 'manual' }" : ''}).then(async (r) => ({ status: r.status, type: r.type, wwwAuthenticate: r.headers.get('www-authenticate'), body: await r.text() }))`;
   return await page.evaluate(script) as PageCall;
 }
+
+/**
+ * Keycloak's re-authentication form, shown when a sign-in is asked with `max_age` or `prompt=login` while its SSO
+ * session lives: the user is named (`#kc-attempted-username`, read-only) and only `#password` is asked. Fills it and
+ * waits until the browser is back at `returnUrl`; returns that answer (a redirect there is returned at once).
+ */
+export async function reauthenticateAtKeycloak(page: Page, username: string, password: string, returnUrl: string): Promise<Response> {
+  await page.waitForSelector('#password', { timeout: 30_000 });
+  const named = await page.locator('#kc-attempted-username').inputValue({ timeout: 5_000 }).catch(() => undefined);
+  if (named !== username) throw new Error(`Keycloak's form at ${page.url()} is not the re-authentication of ${username} (attempted username: ${named ?? 'none'})`);
+  await page.fill('#password', password);
+  const back = page.waitForResponse((r) => r.url() === returnUrl && r.request().isNavigationRequest(), { timeout: 30_000 });
+  const [answer] = await Promise.all([
+    back.catch(async (err: unknown) => {
+      const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(no body)');
+      throw new Error(`not back at ${returnUrl} within 30 s after re-authenticating ${username}; the page is at ${page.url()}: ${text.slice(0, 300)}`, { cause: err });
+    }),
+    page.click('#kc-login'),
+  ]);
+  if (answer.status() < 300 || answer.status() >= 400) await page.waitForURL(returnUrl, { timeout: 30_000 });
+  return answer;
+}
