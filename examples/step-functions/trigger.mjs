@@ -27,6 +27,7 @@ const HEADERS = {
   name: 'x-auth-name',
   roles: 'x-auth-roles',
   groups: 'x-auth-groups',
+  sid: 'x-auth-session',
 };
 /** Step Functions accepts at most 256 KiB of input; the caller's part is kept well below. */
 const MAX_BODY = 64 * 1024;
@@ -76,6 +77,8 @@ export function callerFrom(req) {
         name: v['name'] ?? '',
         roles: decodeList(v['roles']),
         groups: decodeList(v['groups']),
+        // The Keycloak session the call was made in (policy.yaml's orders-start rule sends it); none for a bot.
+        ...(v['sid'] !== undefined && v['sid'] !== '' ? { sid: v['sid'] } : {}),
       },
     };
   } catch {

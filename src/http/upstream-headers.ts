@@ -20,6 +20,9 @@ function upstreamValue(h: UpstreamHeader, identity: Identity | undefined): strin
     case 'fixed':
       return headerValue(h.value.value);
     case 'claim': {
+      // sid is per-token, so not among the shared identity's claims; the Identity keeps it (revocation), for bearer
+      // tokens and browser sessions alike: `{ claim: sid }` gives the caller's Keycloak session id.
+      if (h.value.claim === 'sid') return headerValue(identity?.sid ?? '');
       const claims = identity?.claims;
       const v = claims !== undefined && Object.hasOwn(claims, h.value.claim) ? claims[h.value.claim] : undefined;
       if (v === undefined) return '';

@@ -10,8 +10,9 @@ import { describe, it, type TestContext } from 'node:test';
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
 import { skipLoudly } from '../support/proc.js';
-import { EXAMPLES, exampleYaml, isRecord, list, record, ROOT, str, type Example } from './support.js';
+import { EXAMPLES, exampleYaml, isRecord, list, record, ROOT, str, type Example, examplePolicy } from './support.js';
 import { withTraefik37 } from '../deploy/traefik-keys.js';
+import { upstreamHeaderNames } from '../../src/cli/proxy-headers.js';
 
 const SCHEMA_DIR = join(ROOT, '..', 'shared', 'schemas');
 /** Middlewares that change the path: keygate would decide on one path while the app serves another. */
@@ -77,7 +78,8 @@ describe('the examples\' Traefik configuration', () => {
         // No trusted-IP list in front of Traefik here, so Traefik must set X-Forwarded-* itself.
         assert.equal(fa['trustForwardHeader'], false);
         const headers = list(fa['authResponseHeaders'], 'authResponseHeaders').map((h) => str(h, 'header'));
-        const want = [...Object.values(DEFAULT_HEADERS), ...(ex.name === 'temporal-ui' ? ['Authorization'] : [])];
+        // keygate's identity headers, the access token where the example passes it, and the rules' upstream headers.
+        const want = [...Object.values(DEFAULT_HEADERS), ...(ex.name === 'temporal-ui' ? ['Authorization'] : []), ...upstreamHeaderNames(examplePolicy(ex))];
         assert.deepEqual(headers, want);
         const cookies = list(fa['addAuthCookiesToResponse'], 'addAuthCookiesToResponse');
         assert.ok(cookies.includes('keygate'), 'a refreshed session cookie would not reach the browser');

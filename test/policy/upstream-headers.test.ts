@@ -110,6 +110,8 @@ describe('claim headers', () => {
     { name: 'no claims', input: { claim: 't', who: who(undefined) }, want: '' },
     { name: 'anonymous', input: { claim: 't', who: undefined }, want: '' },
     { name: 'never a prototype member', input: { claim: 'constructor', who: who({}) }, want: '' },
+    { name: 'sid is the Keycloak session the identity carries (kept out of the shared claims)', input: { claim: 'sid', who: identity({ username: 'u', sid: 'kc-session-1', claims: { sid: 'never-this' } }) }, want: 'kc-session-1' },
+    { name: 'sid of an identity without a session', input: { claim: 'sid', who: who({}) }, want: '' },
   ];
   for (const { name, input, want } of table) {
     it(name, () => assert.equal(withUpstreamHeaders({ status: 200, headers: {}, body: '' }, h(input.claim), input.who).headers['x-c'], want));

@@ -149,6 +149,7 @@ const FORGED = {
   'x-auth-name': 'Admin',
   'x-auth-roles': 'sfn-orders-starter,admin',
   'x-auth-groups': '/sfn/admins',
+  'x-auth-session': 'forged-session',
 } as const;
 
 describe('Step Functions example: the trigger behind real Traefik and keygate, real Keycloak, moto as Step Functions', () => {
@@ -185,16 +186,16 @@ describe('Step Functions example: the trigger behind real Traefik and keygate, r
     const input = await storedInput(e, executionArn);
     assert.deepEqual(input.request, { order: 1042 });
     assert.deepEqual(
-      { ...input.caller, roles: undefined },
-      { sub: await e.kc.userId(REALM, 'sam'), username: 'sam', email: 'sam@example.com', name: 'Sam Starter', roles: undefined, groups: ['/sfn/starters'] },
+      { ...input.caller, roles: undefined, sid: undefined },
+      { sub: await e.kc.userId(REALM, 'sam'), username: 'sam', email: 'sam@example.com', name: 'Sam Starter', roles: undefined, sid: undefined, groups: ['/sfn/starters'] },
     );
     assert.equal(input.caller['sub'], samClaims['sub'], 'the sub of the token sam presented');
     const roles = input.caller['roles'] as string[];
     assert.ok(roles.includes('sfn-orders-starter'), `roles: ${JSON.stringify(roles)}`);
     assert.ok(!roles.includes('admin'), 'a forged role reached the input');
-    // keygate sends no session id upstream (sid is a per-token claim it keeps out of claim headers): see README.md.
-    assert.equal(input.caller['sid'], undefined);
-    t.diagnostic(`sam's token has sid=${typeof samClaims['sid'] === 'string' ? 'yes' : 'no'}; the input carries ${Object.keys(input.caller).join(', ')}`);
+    // The Keycloak session of the token sam presented (the rule's X-Auth-Session header), never the forged one.
+    assert.equal(typeof samClaims['sid'], 'string', 'a password-grant token carries its session id');
+    assert.equal(input.caller['sid'], samClaims['sid']);
 
     const b = await startThroughTraefik(e, e.tokens.bot, {}, FORGED);
     assert.equal(b.status, 201);
@@ -202,6 +203,7 @@ describe('Step Functions example: the trigger behind real Traefik and keygate, r
     assert.equal(botInput.caller['username'], 'service-account-release-bot');
     assert.equal(botInput.caller['sub'], await e.kc.userId(REALM, 'service-account-release-bot'));
     assert.ok((botInput.caller['roles'] as string[]).includes('sfn-orders-starter'));
+    assert.equal(botInput.caller['sid'], jwtPayload(e.tokens.bot)['sid'], 'the bot\'s own session id, if its token has one; never the forged one');
   });
 
   it('a viewer sees who the trigger takes them for (GET /api/whoami): their own identity whatever they forged', async (t) => {
