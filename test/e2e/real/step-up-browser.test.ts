@@ -7,6 +7,7 @@
  * back at the original URL, allowed, with a session carrying the new `auth_time`. The page's own XHR and fetch calls
  * get 401 `insufficient_user_authentication` (RFC 9470), never a redirect. A rule asking an `acr` Keycloak never
  * issues shows the loop guard: one new sign-in (`acr_values` + `prompt=login`), then 403, never a second redirect.
+ * An API client's password-grant token carries no `auth_time` in Keycloak 26.7, so it gets the 401 on the rule too.
  *
  * keygate runs with passAccessToken, so the echo app sees the session's current access token: the test reads
  * `auth_time` and `acr` from what Keycloak issued, before and after. Traefik runs the shipped files plus one dynamic
@@ -23,7 +24,7 @@ import { browserSession, callFromPage, launchChromium, mapHostToLoopback, reauth
 import { startKeygate, type TestKeygate } from '../../support/keygate.js';
 import { jwtPayload, realKeycloak, type RealKeycloak } from '../../support/keycloak.js';
 import { requireReal } from '../../support/real-systems.js';
-import { dynamicConfig, startTraefik, type Traefik } from '../../support/traefik.js';
+import { dynamicConfig, startTraefik, traefikRequest, type Traefik } from '../../support/traefik.js';
 import { startUpstream, type Upstream } from '../../support/upstream.js';
 
 const REALM = 'kg-browser';
@@ -267,5 +268,23 @@ describe('step-up in real Chromium through real Traefik 3.7 against real Keycloa
     } finally {
       await s.close();
     }
+  });
+  it('an API client with a password-grant token (Keycloak 26 puts no auth_time in it) gets 401 insufficient_user_authentication on create_flow_run, never a redirect', async (t) => {
+    const e = await ready(t);
+    if (e === undefined) return;
+    const token = (await e.kc.password(REALM, { id: 'keygate', secret: 'keygate-secret' }, 'bob', 'bob-password')).access_token;
+    // Only a browser sign-in sets Keycloak's AUTH_TIME session note: direct grants (and client credentials) carry no
+    // auth_time, so such a caller fails maxAuthAge closed and no new token of the same grant can satisfy it.
+    assert.equal(jwtPayload(token)['auth_time'], undefined, 'Keycloak 26.7 password-grant access tokens carry no auth_time');
+    const reached = e.app.seen.length;
+    const a = await traefikRequest(e.traefik, `/api/deployments/${randomUUID()}/create_flow_run`, {
+      host: HOST, method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'text/html', 'content-type': 'application/json' }, body: '{}',
+    });
+    assert.equal(a.status, 401, a.body);
+    assert.match(String(a.headers['www-authenticate']), stepUpChallenge(`max_age=${MAX_AUTH_AGE}`));
+    assert.equal(a.headers['location'], undefined);
+    assert.equal(e.app.seen.length, reached, 'the app was not reached');
+    const read = await traefikRequest(e.traefik, '/api/flows', { host: HOST, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(read.status, 200, 'the same token passes a rule without maxAuthAge');
   });
 });
