@@ -125,7 +125,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
     peek: opts.verify === undefined ? (token) => keycloak.verifier.peek(token) : undefined,
     basic: config.basicClients.length === 0 ? undefined : createBasicExchange({
       clients: config.basicClients, tokenEndpoint: () => keycloak.oidc?.serverMetadata().token_endpoint,
-      fetch: opts.keycloak?.fetch ?? fetch, now: opts.keycloak?.now ?? Date.now,
+      fetch: keycloak.fetch, now: opts.keycloak?.now ?? Date.now,
       onFailure: (reason) => metrics.basicExchangeFailures.inc({ reason }),
     }),
     sessions: sessions?.layer,

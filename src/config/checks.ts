@@ -38,6 +38,17 @@ export function issuerProblem(text: string, allowInsecure: boolean): string | un
   return urlPartsProblem(url, text);
 }
 
+/**
+ * Why a valid issuer does not look like a Keycloak realm issuer (`…/realms/<name>`, Keycloak 17+ or `/auth/realms/<name>`
+ * before), or undefined. A warning, not an error: the discovery URL and every `iss` are derived from it, so
+ * `https://keycloak.example.com` alone fails discovery with a 404 (issue #12 point 5).
+ */
+export function keycloakIssuerProblem(text: string): string | undefined {
+  const url = parseUrl(text);
+  if (url === undefined || /\/realms\/[^/]+$/.test(url.pathname)) return undefined;
+  return `does not end in /realms/<realm name>, as a Keycloak realm issuer does (e.g. ${url.origin}/realms/acme); discovery reads ${text.replace(/\/+$/, '')}/.well-known/openid-configuration, and tokens' iss must equal it exactly`;
+}
+
 /** Why `text` is not an absolute http(s) base URL, or undefined. */
 export function httpUrlProblem(text: string): string | undefined {
   const url = parseUrl(text);

@@ -44,6 +44,11 @@ export const KEYS = {
   maxBodyBytes: { path: ['limits', 'maxBodyBytes'], env: 'KEYGATE_MAX_BODY_BYTES' },
   drainDelay: { path: ['shutdown', 'drainDelaySeconds'], env: 'KEYGATE_SHUTDOWN_DRAIN_DELAY_SECONDS' },
   shutdownGrace: { path: ['shutdown', 'graceSeconds'], env: 'KEYGATE_SHUTDOWN_GRACE_SECONDS' },
+  idpTimeout: { path: ['idp', 'timeoutMs'], env: 'KEYGATE_IDP_TIMEOUT_MS' },
+  idpMaxResponseBytes: { path: ['idp', 'maxResponseBytes'], env: 'KEYGATE_IDP_MAX_RESPONSE_BYTES' },
+  idpMaxJwksKeys: { path: ['idp', 'maxJwksKeys'], env: 'KEYGATE_IDP_MAX_JWKS_KEYS' },
+  redisConnectTimeout: { path: ['redis', 'connectTimeoutMs'], env: 'KEYGATE_REDIS_CONNECT_TIMEOUT_MS' },
+  redisCommandTimeout: { path: ['redis', 'commandTimeoutMs'], env: 'KEYGATE_REDIS_COMMAND_TIMEOUT_MS' },
 } as const satisfies Record<string, KeySpec>;
 
 /** Variables that may instead be read from a file named by `<VARIABLE>_FILE` (Kubernetes secrets). */
@@ -53,7 +58,7 @@ export const FILE_VARIABLES: readonly string[] = ['KEYGATE_CLIENT_SECRET', 'KEYG
 export const CONFIG_VARIABLE = 'KEYGATE_CONFIG';
 
 /** The YAML mappings that hold nested keys. */
-export const SECTIONS: readonly string[] = ['cookie', 'headers', 'limits', 'shutdown'];
+export const SECTIONS: readonly string[] = ['cookie', 'headers', 'limits', 'shutdown', 'idp', 'redis'];
 
 /** Allowed YAML keys, per section (`''` = top level). */
 export function allowedKeys(section: string): string[] {

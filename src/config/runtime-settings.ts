@@ -1,8 +1,8 @@
-/** Request-size limits and graceful-shutdown timing. */
+/** Request-size limits, graceful-shutdown timing, and the bounds of calls to Keycloak and Redis. */
 import { KEYS } from './keys.js';
 import { orDefault, readInt } from './read.js';
 import type { Ctx } from './source.js';
-import type { LimitsConfig, ShutdownConfig } from './types.js';
+import type { IdpBoundsConfig, LimitsConfig, RedisBoundsConfig, ShutdownConfig } from './types.js';
 
 /** Defaults of the limits section: room for a 40-role session cookie in chunks plus the app's own cookies; a logout token is 1-2 KB. */
 export const DEFAULT_LIMITS: LimitsConfig = { maxHeaderBytes: 32 * 1024, maxBodyBytes: 16 * 1024 };
@@ -23,5 +23,31 @@ export function readShutdown(ctx: Ctx): ShutdownConfig {
   return {
     drainDelaySeconds: orDefault(readInt(ctx, KEYS.drainDelay, 0, 300), DEFAULT_SHUTDOWN.drainDelaySeconds),
     graceSeconds: orDefault(readInt(ctx, KEYS.shutdownGrace, 1, 600), DEFAULT_SHUTDOWN.graceSeconds),
+  };
+}
+
+/**
+ * Defaults of the idp section: every call to Keycloak answers within 5 s (well under Traefik's 30 s forwardAuth timeout,
+ * even for a refresh followed by a JWKS wait), a Keycloak discovery document, token answer or JWKS is a few KB.
+ */
+export const DEFAULT_IDP_BOUNDS: IdpBoundsConfig = { timeoutMs: 5_000, maxResponseBytes: 512 * 1024, maxJwksKeys: 100 };
+
+/** Defaults of the redis section (ioredis connectTimeout and commandTimeout). */
+export const DEFAULT_REDIS_BOUNDS: RedisBoundsConfig = { connectTimeoutMs: 3_000, commandTimeoutMs: 2_000 };
+
+/** idp.timeoutMs (100-20000: a subrequest must end before the proxy's 30 s), idp.maxResponseBytes (16 KiB-16 MiB), idp.maxJwksKeys (1-1000). */
+export function readIdpBounds(ctx: Ctx): IdpBoundsConfig {
+  return {
+    timeoutMs: orDefault(readInt(ctx, KEYS.idpTimeout, 100, 20_000), DEFAULT_IDP_BOUNDS.timeoutMs),
+    maxResponseBytes: orDefault(readInt(ctx, KEYS.idpMaxResponseBytes, 16 * 1024, 16 * 1024 * 1024), DEFAULT_IDP_BOUNDS.maxResponseBytes),
+    maxJwksKeys: orDefault(readInt(ctx, KEYS.idpMaxJwksKeys, 1, 1000), DEFAULT_IDP_BOUNDS.maxJwksKeys),
+  };
+}
+
+/** redis.connectTimeoutMs (100-30000) and redis.commandTimeoutMs (50-20000). */
+export function readRedisBounds(ctx: Ctx): RedisBoundsConfig {
+  return {
+    connectTimeoutMs: orDefault(readInt(ctx, KEYS.redisConnectTimeout, 100, 30_000), DEFAULT_REDIS_BOUNDS.connectTimeoutMs),
+    commandTimeoutMs: orDefault(readInt(ctx, KEYS.redisCommandTimeout, 50, 20_000), DEFAULT_REDIS_BOUNDS.commandTimeoutMs),
   };
 }

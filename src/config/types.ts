@@ -40,6 +40,24 @@ export interface ShutdownConfig {
   readonly graceSeconds: number;
 }
 
+/** Bounds of every call to Keycloak: discovery, JWKS, token (code exchange, refresh, client credentials), introspection (issue #12). */
+export interface IdpBoundsConfig {
+  /** Whole answer, body included, within this many ms; then the call fails (503 on the request path). Default 5000. */
+  readonly timeoutMs: number;
+  /** Largest answer body in bytes; a larger one fails the call. Default 512 KiB. */
+  readonly maxResponseBytes: number;
+  /** Most entries a JWKS may have; more fails the fetch (cached keys stay in use). Default 100. */
+  readonly maxJwksKeys: number;
+}
+
+/** Bounds of the Redis revocation store's connections (issue #12); a failure never turns into an allow. */
+export interface RedisBoundsConfig {
+  /** A connection attempt gives up after this many ms (and is retried). Default 3000. */
+  readonly connectTimeoutMs: number;
+  /** A command without a reply within this many ms fails (a revocation then answers 5xx). Default 2000. */
+  readonly commandTimeoutMs: number;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   /** Keycloak realm issuer URL, e.g. https://keycloak.example.com/realms/acme. */
@@ -89,4 +107,6 @@ export interface Config {
   readonly redirectHosts: readonly string[];
   readonly limits: LimitsConfig;
   readonly shutdown: ShutdownConfig;
+  readonly idp: IdpBoundsConfig;
+  readonly redis: RedisBoundsConfig;
 }

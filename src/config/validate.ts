@@ -1,9 +1,9 @@
 /** Pure config validation: YAML + environment (+ `*_FILE` secrets) in, a Config or every problem out. */
 import type { Problem, Validated } from '../util/problems.js';
-import { algorithmProblem, ALLOWED_ALGORITHMS, issuerProblem } from './checks.js';
+import { algorithmProblem, ALLOWED_ALGORITHMS, issuerProblem, keycloakIssuerProblem } from './checks.js';
 import { KEYS } from './keys.js';
 import { fail, forEachItem, missing, orDefault, readBool, readInt, readList, readString, required, warn } from './read.js';
-import { readLimits, readShutdown } from './runtime-settings.js';
+import { readIdpBounds, readLimits, readRedisBounds, readShutdown } from './runtime-settings.js';
 import { readServer } from './server-settings.js';
 import { readHeaders, readSession } from './session-settings.js';
 import { createContext, type Ctx, type RawConfigInput } from './source.js';
@@ -24,10 +24,12 @@ export function validateConfig(input: RawConfigInput): Validated<Config> {
   const server = readServer(ctx);
   const limits = readLimits(ctx);
   const shutdown = readShutdown(ctx);
+  const idp = readIdpBounds(ctx);
+  const redis = readRedisBounds(ctx);
   if (ctx.errors.length > 0 || issuer === undefined || client === undefined || session === undefined || headers === undefined || server === undefined) {
     return { errors: inOrder(ctx.errors), warnings: inOrder(ctx.warnings) };
   }
-  return { value: { ...issuer, ...client, ...tokens, ...session, headers, ...server, limits, shutdown }, errors: [], warnings: inOrder(ctx.warnings) };
+  return { value: { ...issuer, ...client, ...tokens, ...session, headers, ...server, limits, shutdown, idp, redis }, errors: [], warnings: inOrder(ctx.warnings) };
 }
 
 /** File problems in reading order (line, then column), then environment problems in the order found. */
@@ -51,6 +53,8 @@ function readIssuer(ctx: Ctx): Pick<Config, 'issuer' | 'allowInsecureIssuer'> | 
   }
   // Kept verbatim: `iss` is compared exactly (no normalisation), and Keycloak issuers never end in "/".
   if (issuer.endsWith('/')) warn(ctx, read.found, 'ends with "/": Keycloak issuers have none, and iss must match exactly, so tokens would be refused');
+  const notKeycloak = keycloakIssuerProblem(issuer);
+  if (notKeycloak !== undefined && !issuer.endsWith('/')) warn(ctx, read.found, notKeycloak);
   return { issuer, allowInsecureIssuer };
 }
 

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuthError } from '../errors.js';
+import { describeIdpError } from './idp-errors.js';
 
 /** Why an exchange produced no token (the metric's `reason` label). */
 export type BasicFailure = 'not_listed' | 'malformed' | 'rejected' | 'rate_limited' | 'unavailable';
@@ -140,7 +141,7 @@ async function exchange(opts: BasicExchangeOptions, id: string, secret: string, 
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `Basic credentials of client ${JSON.stringify(id)}: token endpoint unreachable (${err instanceof Error ? err.name : 'error'})`, cause: err });
+    throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `Basic credentials of client ${JSON.stringify(id)}: ${describeIdpError(err, 'client credentials', endpoint)}`, cause: err });
   }
   const body = await res.text().catch(() => '');
   if (res.status >= 500 || res.status === 429) throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `Basic credentials of client ${JSON.stringify(id)}: token endpoint answered ${res.status}` });

@@ -3,6 +3,9 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { boundedFetch } from '../util/bounded-fetch.js';
+import { AuthError } from '../errors.js';
+import { describeIdpError } from './idp-errors.js';
 import { JwksCache } from './jwks.js';
 import { SignatureWorkers } from './signature-workers.js';
 import { TokenVerifier, type Introspect } from './verify-token.js';
@@ -33,6 +36,8 @@ export class Keycloak {
   readonly #opts: KeycloakOptions;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  /** Every call to Keycloak but the JWKS (bounded by JwksCache itself) goes through this: idp.timeoutMs and idp.maxResponseBytes. */
+  readonly #fetch: typeof fetch;
   #oidc: oidc.Configuration | undefined;
   #jwks: JwksCache | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -45,6 +50,7 @@ export class Keycloak {
     this.#opts = opts;
     this.#log = log;
     this.#metrics = metrics;
+    this.#fetch = boundedFetch(opts.fetch ?? fetch, { timeoutMs: config.idp.timeoutMs, maxBytes: config.idp.maxResponseBytes });
     const now = opts.now ?? Date.now;
     const introspect: Introspect | undefined = config.introspection ? (token) => this.#introspect(token) : undefined;
     this.verifier = new TokenVerifier({
@@ -69,6 +75,11 @@ export class Keycloak {
   /** The JWKS cache once discovery succeeded (back-channel logout tokens are verified with it). */
   get jwks(): JwksCache | undefined {
     return this.#jwks;
+  }
+
+  /** The bounded fetch every other call to Keycloak uses (the Basic credentials exchange). */
+  get fetch(): typeof fetch {
+    return this.#fetch;
   }
 
   /** openid-client configuration once discovery succeeded (login flow needs it). */
@@ -112,11 +123,14 @@ export class Keycloak {
   async #discover(): Promise<boolean> {
     const c = this.#config;
     const execute = c.allowInsecureIssuer ? [oidc.allowInsecureRequests] : [];
+    const url = `${c.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     try {
+      // customFetch bounds every later call made through this configuration too (token, refresh, introspection);
+      // openid-client's own timeout (seconds) is set to the same bound.
       const conf = await oidc.discovery(new URL(c.issuer), c.clientId, undefined, oidc.ClientSecretPost(c.clientSecret), {
         execute,
-        timeout: 5,
-        ...(this.#opts.fetch ? { [oidc.customFetch]: this.#opts.fetch as oidc.CustomFetch } : {}),
+        timeout: c.idp.timeoutMs / 1000,
+        [oidc.customFetch]: this.#fetch as oidc.CustomFetch,
       });
       const jwksUri = conf.serverMetadata().jwks_uri;
       if (jwksUri === undefined) throw new Error('discovery document has no jwks_uri');
@@ -126,6 +140,9 @@ export class Keycloak {
         algorithms: c.algorithms,
         fetch: this.#opts.fetch ?? fetch,
         now: this.#opts.now ?? Date.now,
+        timeoutMs: c.idp.timeoutMs,
+        maxBytes: c.idp.maxResponseBytes,
+        maxKeys: c.idp.maxJwksKeys,
         ...(this.#opts.jwksCooldownMs !== undefined ? { cooldownMs: this.#opts.jwksCooldownMs } : {}),
         ...(this.#opts.jwksMaxWaitMs !== undefined ? { maxWaitMs: this.#opts.jwksMaxWaitMs } : {}),
         onFetch: (ok, detail) => this.#onJwks(ok, detail),
@@ -134,7 +151,7 @@ export class Keycloak {
       return true;
     } catch (err) {
       this.#metrics.idpUp.set(0);
-      this.#log.warn('issuer discovery failed; retrying', { issuer: c.issuer, error: err instanceof Error ? err.message : String(err) });
+      this.#log.warn('issuer discovery failed; retrying', { issuer: c.issuer, error: describeIdpError(err, 'discovery', url) });
       return false;
     }
   }
@@ -147,8 +164,13 @@ export class Keycloak {
 
   async #introspect(token: string): Promise<Readonly<Record<string, unknown>>> {
     const conf = this.#oidc;
-    if (conf === undefined) throw new Error('issuer discovery has not completed');
-    const res = await oidc.tokenIntrospection(conf, token);
-    return res as Readonly<Record<string, unknown>>;
+    if (conf === undefined) throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: 'introspection: issuer discovery has not completed' });
+    try {
+      return await oidc.tokenIntrospection(conf, token) as Readonly<Record<string, unknown>>;
+    } catch (cause) {
+      // Any failure here is keygate's or Keycloak's, never the caller's: 503, whatever Keycloak answered.
+      const detail = describeIdpError(cause, 'introspection', conf.serverMetadata().introspection_endpoint);
+      throw new AuthError('ERR_IDP_UNAVAILABLE', { detail, cause });
+    }
   }
 }

@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { AuthError, isAuthError } from '../errors.js';
 import { isRecord } from '../identity/claims.js';
+import { idpError } from '../identity/idp-errors.js';
 import { serializeCookie, type CookieAttributes } from './cookies.js';
 import { writeSession, type SessionDeps } from './deps.js';
 import { errorPage, redirect, type Via } from './pages.js';
@@ -100,7 +101,7 @@ async function exchange(deps: SessionDeps, tx: LoginTransaction, query: URLSearc
   try {
     tokens = await oidc.authorizationCodeGrant(oidcConfig(deps), current, { pkceCodeVerifier: tx.v, expectedState: tx.s, expectedNonce: tx.n, idTokenExpected: true });
   } catch (cause) {
-    throw translateGrantError(cause, 'code exchange');
+    throw translateGrantError(cause, 'code exchange', deps.keycloak.oidc);
   }
   return sessionFromTokens(deps, tokens);
 }
@@ -118,10 +119,11 @@ export async function sessionFromTokens(deps: SessionDeps, tokens: oidc.TokenEnd
   }, deps.now(), previous);
 }
 
-/** openid-client errors at one boundary: an OAuth error answer is a login failure, anything else an unreachable IdP. */
-export function translateGrantError(cause: unknown, what: string): AuthError {
-  if (isAuthError(cause)) return cause;
-  if (cause instanceof oidc.ResponseBodyError) return new AuthError('ERR_LOGIN_FAILED', { detail: `${what}: ${cause.error}`, cause });
-  if (cause instanceof Error && 'code' in cause && String(cause.code).startsWith('OAUTH_')) return new AuthError('ERR_LOGIN_FAILED', { detail: `${what}: ${cause.message}`, cause });
-  return new AuthError('ERR_IDP_UNAVAILABLE', { detail: `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, cause });
+/**
+ * openid-client errors of the token endpoint, translated by identity/idp-errors (the one boundary): an OAuth error
+ * answer is a login failure; unreachable, timeout, 5xx, HTML or oversized answers are an unavailable IdP (503). The
+ * detail names the call, the token endpoint, the cause and the status.
+ */
+export function translateGrantError(cause: unknown, call: 'code exchange' | 'refresh', conf: oidc.Configuration | undefined): AuthError {
+  return idpError(cause, call, conf?.serverMetadata().token_endpoint);
 }

@@ -20,7 +20,7 @@ export function redirectHosts(policy: CompiledPolicy, extra: readonly string[]):
 /** Creates the session layer, its express routes and its revocation store (memory, or Redis with KEYGATE_REDIS_URL). */
 export async function createSessionModule(ctx: SessionContext): Promise<SessionModule> {
   const { config } = ctx;
-  const revocations = await createRevocationStore(config.redisUrl, { log: ctx.log });
+  const revocations = await createRevocationStore(config.redisUrl, { log: ctx.log, bounds: config.redis });
   let cachedFor: CompiledPolicy | undefined;
   let cached: RedirectPolicy = { hosts: [], cookieDomain: config.cookie.domain };
   const deps: SessionDeps = {

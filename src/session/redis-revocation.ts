@@ -10,12 +10,21 @@ export interface RedisRevocationStoreOptions {
   readonly log: Logger;
   readonly now?: () => number;
   readonly keyPrefix?: string;
+  /** redis.connectTimeoutMs and redis.commandTimeoutMs (defaults 3000 and 2000). */
+  readonly bounds?: RedisBounds;
+}
+
+/** Timeouts of both connections (config `redis.*`). */
+export interface RedisBounds {
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
 }
 
 /** Key prefix used when none is given: keys are `keygate:revoked:<kind>:<value>`, the channel `keygate:revocations`. */
 export const DEFAULT_KEY_PREFIX = 'keygate:';
 
-const COMMAND_TIMEOUT_MS = 2_000; // a revoke against a hung Redis rejects after this, so Keycloak retries
+// A revoke against a hung Redis rejects after commandTimeoutMs, so Keycloak retries; a connect gives up after connectTimeoutMs.
+const DEFAULT_BOUNDS: RedisBounds = { connectTimeoutMs: 3_000, commandTimeoutMs: 2_000 };
 const SOCKET_TIMEOUT_MS = 5_000; // no reply at all within this: the socket is dead, reconnect
 const HEARTBEAT_MS = 5_000; // pings give SOCKET_TIMEOUT_MS something to time, so a half-open subscriber is noticed
 const RELOAD_RETRY_MS = 1_000;
@@ -75,8 +84,9 @@ export class RedisRevocationStore implements RevocationStore {
     this.#log = options.log;
     this.#prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.#channel = `${this.#prefix}revocations`;
-    this.#cmd = this.#connect(options.url, 'command');
-    this.#sub = this.#connect(options.url, 'subscriber');
+    const bounds = options.bounds ?? DEFAULT_BOUNDS;
+    this.#cmd = this.#connect(options.url, 'command', bounds);
+    this.#sub = this.#connect(options.url, 'subscriber', bounds);
     this.#sub.on('message', (channel, message) => this.#onMessage(channel, message));
     this.#heartbeat = setInterval(() => {
       for (const conn of [this.#cmd, this.#sub]) if (conn.status === 'ready') conn.ping().catch(() => {});
@@ -133,8 +143,8 @@ export class RedisRevocationStore implements RevocationStore {
     await Promise.all([quit(this.#cmd), quit(this.#sub)]);
   }
 
-  #connect(url: string, role: Role): Redis {
-    const conn = new Redis(url, connectionOptions(role));
+  #connect(url: string, role: Role, bounds: RedisBounds): Redis {
+    const conn = new Redis(url, connectionOptions(role, bounds));
     conn.on('ready', () => this.#onReady(role));
     conn.on('error', (err: Error) => this.#lose(role, 'revocation store: redis connection error', err.message));
     conn.on('close', () => {
@@ -244,7 +254,7 @@ export class RedisRevocationStore implements RevocationStore {
 }
 
 /** The memory store when no Redis URL is configured; otherwise a Redis store, waited for briefly (it starts unhealthy if Redis is down). */
-export async function createRevocationStore(redisUrl: string | undefined, opts: { log: Logger; now?: () => number; keyPrefix?: string }): Promise<RevocationStore> {
+export async function createRevocationStore(redisUrl: string | undefined, opts: { log: Logger; now?: () => number; keyPrefix?: string; bounds?: RedisBounds }): Promise<RevocationStore> {
   if (redisUrl === undefined) return new MemoryRevocationStore(opts.now);
   const protocol = URL.canParse(redisUrl) ? new URL(redisUrl).protocol : undefined;
   if (protocol !== 'redis:' && protocol !== 'rediss:') {
@@ -260,16 +270,16 @@ export async function createRevocationStore(redisUrl: string | undefined, opts: 
 }
 
 // Without replyMapping: ioredis infers its reply-mapping type parameter from it, and an optional one does not fit.
-function connectionOptions(role: Role): Omit<RedisOptions, 'replyMapping'> {
+function connectionOptions(role: Role, bounds: RedisBounds): Omit<RedisOptions, 'replyMapping'> {
   return {
     connectionName: `keygate-revocations-${role}`,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000), // never gives up
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false, // while down, commands reject at once instead of queueing
     autoResubscribe: false, // #reload subscribes itself, so it knows when the subscription is in place
-    commandTimeout: COMMAND_TIMEOUT_MS,
-    socketTimeout: SOCKET_TIMEOUT_MS,
-    connectTimeout: 3_000,
+    commandTimeout: bounds.commandTimeoutMs,
+    socketTimeout: Math.max(SOCKET_TIMEOUT_MS, bounds.commandTimeoutMs),
+    connectTimeout: bounds.connectTimeoutMs,
   };
 }
 

@@ -107,7 +107,7 @@ export class SessionReader {
       d.metrics.sessionRefreshes.labels('success').inc();
       return next;
     } catch (cause) {
-      const e = translateGrantError(cause, 'refresh');
+      const e = translateGrantError(cause, 'refresh', conf);
       if (e.code === 'ERR_IDP_UNAVAILABLE') {
         d.metrics.sessionRefreshes.labels('error').inc();
         throw e;

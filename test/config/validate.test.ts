@@ -29,6 +29,8 @@ const DEFAULTS: Config = {
   redirectHosts: [],
   limits: { maxHeaderBytes: 32768, maxBodyBytes: 16384 },
   shutdown: { drainDelaySeconds: 5, graceSeconds: 15 },
+  idp: { timeoutMs: 5000, maxResponseBytes: 524288, maxJwksKeys: 100 },
+  redis: { connectTimeoutMs: 3000, commandTimeoutMs: 2000 },
 };
 
 describe('validateConfig: defaults', () => {
