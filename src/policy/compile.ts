@@ -16,6 +16,7 @@ import {
 import { buildHostIndex } from './host-index.js';
 import { lowerCasePattern } from './path-pattern.js';
 import { DEFAULT_RULE, type Decision } from './types.js';
+import type { UpstreamHeader } from './upstream-headers.js';
 
 /** Re-exported so callers can import the compiled shapes next to compilePolicy. */
 export type { CompiledPolicy, CompiledRule, RuleMatch } from './compiled.js';
@@ -33,8 +34,9 @@ export function methodBit(method: string): number {
 /** Compiles a validated policy. Pure; assumes `spec` passed validation. */
 export function compilePolicy(spec: PolicySpec): CompiledPolicy {
   const accesses = new Map<string, Access>();
+  const blanks = blankUpstreamHeaders(spec.rules);
   // Case-insensitive paths: patterns are lower-cased once here, the target path once per match (evaluate).
-  const rules = (spec.caseInsensitivePaths === true ? spec.rules.map(lowerCasePaths) : spec.rules).map((r) => compileRule(r, accesses));
+  const rules = (spec.caseInsensitivePaths === true ? spec.rules.map(lowerCasePaths) : spec.rules).map((r) => compileRule(r, accesses, blanks));
   let maxCaptures = 0;
   for (const rule of rules) for (const p of rule.paths ?? []) maxCaptures = Math.max(maxCaptures, p.captures.length);
   const defaultAccess: Access = spec.default === 'deny' ? { kind: 'deny' } : { kind: 'authenticated' };
@@ -45,7 +47,7 @@ export function compilePolicy(spec: PolicySpec): CompiledPolicy {
     access: defaultAccess,
     captures: NO_CAPTURES,
     needsIdentity: spec.default === 'authenticated',
-    ...defaultDecisions(),
+    ...defaultDecisions(blanks),
   };
   const makeCandidate = (index: number, next: Candidate | undefined): Candidate => {
     const rule = rules[index];
@@ -71,7 +73,25 @@ export function ruleMatch(rule: CompiledRule, captures: Readonly<Record<string, 
   return { kind: 'rule', rule, name: rule.name, access: rule.access, captures, needsIdentity: rule.needsIdentity, ...rule.decisions };
 }
 
-function compileRule(spec: RuleSpec, accesses: Map<string, Access>): CompiledRule {
+/**
+ * Every upstream header name the policy's rules add, valued empty. Each allow answer carries all of them, the
+ * deciding rule's own values over the blanks, as it carries every identity header (DESIGN §3): Caddy 2.6 copies a
+ * `copy_headers` name missing from the answer into the upstream request as its literal placeholder text.
+ */
+function blankUpstreamHeaders(rules: readonly RuleSpec[]): readonly UpstreamHeader[] {
+  const names = new Map<string, string>();
+  for (const r of rules) for (const h of r.headers ?? []) if (!names.has(h.lower)) names.set(h.lower, h.name);
+  return [...names].map(([lower, name]) => ({ name, lower, value: { kind: 'fixed', value: '' } }));
+}
+
+/** A rule's upstream headers over the policy's blanks; undefined when the policy adds none. */
+function withBlanks(own: RuleSpec['headers'], blanks: readonly UpstreamHeader[]): readonly UpstreamHeader[] | undefined {
+  if (blanks.length === 0) return own;
+  const mine = new Set((own ?? []).map((h) => h.lower));
+  return [...blanks.filter((h) => !mine.has(h.lower)), ...(own ?? [])];
+}
+
+function compileRule(spec: RuleSpec, accesses: Map<string, Access>, blanks: readonly UpstreamHeader[]): CompiledRule {
   let methodMask = -1;
   if (spec.methods !== undefined) {
     methodMask = 0;
@@ -82,10 +102,10 @@ function compileRule(spec: RuleSpec, accesses: Map<string, Access>): CompiledRul
   const access = accesses.get(key) ?? spec.access;
   accesses.set(key, access);
   const needsIdentity = access.kind === 'authenticated' || access.kind === 'conditions';
-  return { ...spec, access, methodMask, needsIdentity, decisions: ruleDecisions(spec.name, access, spec.headers) };
+  return { ...spec, access, methodMask, needsIdentity, decisions: ruleDecisions(spec.name, access, withBlanks(spec.headers, blanks)) };
 }
 
-function ruleDecisions(rule: string, access: Access, upstream: RuleSpec['headers']): RuleDecisions {
+function ruleDecisions(rule: string, access: Access, upstream: readonly UpstreamHeader[] | undefined): RuleDecisions {
   // Allocation order puts `allow` (the decision read most) right before whatever is allocated next.
   const unauthenticated: Decision = { kind: 'unauthenticated', rule, reason: 'no_credentials' };
   const deny: Decision = { kind: 'deny', rule, reason: access.kind === 'deny' ? 'deny_rule' : 'condition_unmet' };
@@ -106,10 +126,10 @@ function stepUpDecision(rule: string, access: Access): Decision | undefined {
 }
 
 /** Decisions of the policy default; its access (deny or authenticated) picks among them. */
-function defaultDecisions(): RuleDecisions {
+function defaultDecisions(blanks: readonly UpstreamHeader[]): RuleDecisions {
   const rule = DEFAULT_RULE;
   return {
-    allow: { kind: 'allow', rule, reason: 'default_authenticated' },
+    allow: blanks.length === 0 ? { kind: 'allow', rule, reason: 'default_authenticated' } : { kind: 'allow', rule, reason: 'default_authenticated', upstream: blanks },
     deny: { kind: 'deny', rule, reason: 'default_deny' },
     unauthenticated: { kind: 'unauthenticated', rule, reason: 'no_credentials' },
     stepUp: undefined,

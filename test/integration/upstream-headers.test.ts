@@ -87,7 +87,9 @@ describe('upstream headers in the 200 answer', () => {
     const res = await kg.auth('GET', HOST, '/api/health');
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-env'), 'production');
-    assert.equal(res.headers.get('authorization'), null);
+    // Another rule's header is sent empty, like an unknown identity header: Caddy 2.6 would otherwise copy its
+    // placeholder text upstream, and every proxy overwrites a client's forged copy with the empty value.
+    assert.equal(res.headers.get('authorization'), '');
   });
 
   it('the secret never appears in a 403 body or in any log line', async () => {

@@ -117,3 +117,39 @@ describe('claim headers', () => {
     it(name, () => assert.equal(withUpstreamHeaders({ status: 200, headers: {}, body: '' }, h(input.claim), input.who).headers['x-c'], want));
   }
 });
+
+describe('every allow carries every upstream header name of the policy', () => {
+  const text = `version: 1
+default: authenticated
+rules:
+  - name: tenant-app
+    hosts: [a.example.com]
+    allow: authenticated
+    headers:
+      X-Auth-Tenant: { claim: tenant }
+  - name: env-app
+    hosts: [b.example.com]
+    allow: public
+    headers:
+      X-Env: prod
+  - name: plain
+    hosts: [c.example.com]
+    allow: public
+`;
+  const policy = loadPolicy(text, 'policy.yaml').value!;
+  const who = identity({ username: 'u', claims: { tenant: 'acme' } });
+  const table: { name: string; input: string; want: Record<string, string> }[] = [
+    { name: 'a rule with a claim header: its value, the other rule\'s name empty', input: 'a.example.com', want: { 'x-auth-tenant': 'acme', 'x-env': '' } },
+    { name: 'a rule with a fixed header: its value, the other rule\'s name empty', input: 'b.example.com', want: { 'x-auth-tenant': '', 'x-env': 'prod' } },
+    { name: 'a rule without headers: every name empty (Caddy 2.6 would send a placeholder)', input: 'c.example.com', want: { 'x-auth-tenant': '', 'x-env': '' } },
+    { name: 'the default (authenticated): every name empty', input: 'z.example.com', want: { 'x-auth-tenant': '', 'x-env': '' } },
+  ];
+  for (const { name, input, want } of table) {
+    it(name, () => {
+      const d = evaluate(policy, target('GET', input, '/'), who);
+      assert.equal(d.kind, 'allow');
+      const answer = withUpstreamHeaders({ status: 200, headers: {}, body: '' }, d.kind === 'allow' ? (d.upstream ?? []) : [], who);
+      assert.deepEqual({ 'x-auth-tenant': answer.headers['x-auth-tenant'], 'x-env': answer.headers['x-env'] }, want);
+    });
+  }
+});
