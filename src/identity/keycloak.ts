@@ -125,11 +125,11 @@ export class Keycloak {
     const execute = c.allowInsecureIssuer ? [oidc.allowInsecureRequests] : [];
     const url = `${c.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     try {
-      // customFetch bounds every later call made through this configuration too (token, refresh, introspection);
-      // openid-client's own timeout (seconds) is set to the same bound.
+      // customFetch bounds every later call made through this configuration too (token, refresh, introspection).
+      // openid-client's own timeout (seconds) is a backstop 1 s later, so the bounded fetch's error names the bound.
       const conf = await oidc.discovery(new URL(c.issuer), c.clientId, undefined, oidc.ClientSecretPost(c.clientSecret), {
         execute,
-        timeout: c.idp.timeoutMs / 1000,
+        timeout: (c.idp.timeoutMs + 1000) / 1000,
         [oidc.customFetch]: this.#fetch as oidc.CustomFetch,
       });
       const jwksUri = conf.serverMetadata().jwks_uri;
