@@ -17,6 +17,9 @@ export interface SoakSummary {
   readonly seconds: number;
   readonly rate: number;
   readonly sent: number;
+  /** Cold tokens sent before the timed run (cache warm-up), and how many got another status than 200. */
+  readonly prefill: number;
+  readonly prefillUnexpected: number;
   /** Policy rewrites by the harness, and reloads keygate counted as successful. */
   readonly reloads: number;
   readonly reloadsOk: number;
@@ -51,7 +54,9 @@ export function renderSoak(s: SoakSummary): { markdown: string; svg: string } {
 look-alike, ${s.sent.toLocaleString('en')} forward-auth requests at a fixed ${s.rate}/s; the policy file rewritten every minute
 (${s.reloads} rewrites, ${s.reloadsOk} successful reloads counted by keygate); one signing-key rotation at ${s.rotatedAt.toFixed(0)} s
 (old key kept, as Keycloak keeps a passive key; cold tokens signed with the new key from then on); session access
-tokens live 60 s, so every session is refreshed at the look-alike about once a minute. Generated ${new Date().toISOString()} on this machine
+tokens live 60 s, so every session is refreshed at the look-alike about once a minute. Before the timed run,
+${s.prefill.toLocaleString('en')} distinct cold tokens filled keygate's verified-token cache to its 20,000-entry bound (${s.prefillUnexpected} got another status than 200), so the
+RSS curve shows the steady state rather than the cache filling. Generated ${new Date().toISOString()} on this machine
 (2 cores shared with other work).
 
 **Unexpected statuses: ${errors}.**

@@ -5,7 +5,9 @@
  * ambiguous paths and anonymous requests, each with the one status it must get. The policy is rewritten every
  * minute (a reload), and the look-alike rotates its signing key once, at 40 % of the run; cold tokens are signed
  * with the new key from then on. Every 5 s: keygate's RSS and its event-loop delay (p99 and max of the window, from
- * its own /metrics). Writes bench/SOAK.md and bench/soak.svg; exit code 1 on any unexpected status.
+ * its own /metrics). Before the timed run, SOAK_PREFILL (default 22,000) distinct cold tokens fill keygate's
+ * verified-token cache (20,000 entries) to its bound, so RSS over the run shows the steady state, not the cache filling.
+ * Writes bench/SOAK.md and bench/soak.svg; exit code 1 on any unexpected status.
  */
 import { createSign, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { OTHER_ROLE, benchUsers, captureSigningKey, mintPerUser, payloadOf } fro
 
 const seconds = Number(process.env['SOAK_SECONDS'] ?? '600');
 const rate = Number(process.env['SOAK_RATE'] ?? '200');
+const prefill = Number(process.env['SOAK_PREFILL'] ?? '22000');
 if (!Number.isFinite(seconds) || seconds < 10 || seconds > 7200 || !Number.isFinite(rate) || rate < 10 || rate > 5000) {
   process.stderr.write('SOAK_SECONDS must be 10-7200 and SOAK_RATE 10-5000\n');
   process.exit(2);
@@ -63,6 +66,16 @@ async function main(): Promise<number> {
   const setup = await sessionCookies(url, `https://${MIDDLE_HOST}/api/v1/items/1`, benchUsers());
   if (setup.kind !== 'ready') throw new Error(`sessions unavailable: ${setup.reason}`);
   const sessions = setup.cookies.map(parseCookieHeader);
+  const bearerAt = (token: string): Record<string, string> => ({ 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', 'x-forwarded-host': MIDDLE_HOST, 'x-forwarded-uri': '/api/v1/items/1', authorization: `Bearer ${token}` });
+  say(`warm-up: ${prefill} distinct cold tokens fill the verified-token cache`);
+  let prefillUnexpected = 0;
+  for (let i = 0; i < prefill; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, prefill - i) }, async () => {
+      const res = await fetch(`${url}/auth`, { headers: bearerAt(sign(signer, { ...template, jti: randomUUID(), iat: Math.floor(Date.now() / 1000), exp: exp() })) });
+      await res.arrayBuffer();
+      if (res.status !== 200) prefillUnexpected++;
+    }));
+  }
 
   const counts = new Map<Kind, { sent: number; unexpected: number }>(MIX.map((m) => [m.kind, { sent: 0, unexpected: 0 }]));
   const unexpected: string[] = [];
@@ -145,7 +158,7 @@ async function main(): Promise<number> {
   await Promise.all(inflight);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const summary: SoakSummary = {
-    seconds, rate, sent: seq, reloads, rotatedAt: rotatedAt ?? -1,
+    seconds, rate, sent: seq, reloads, rotatedAt: rotatedAt ?? -1, prefill, prefillUnexpected,
     reloadsOk: metricValue(metrics, 'keygate_policy_reloads_total', 'result="success"'),
     kinds: MIX.map((m) => ({ kind: m.kind, want: m.want, ...(counts.get(m.kind) ?? { sent: 0, unexpected: 0 }) })),
     unexpected, samples,
@@ -156,7 +169,7 @@ async function main(): Promise<number> {
   writeFileSync(join(ROOT, 'bench/soak.svg'), svg);
   if (process.env['SOAK_WRITE'] !== '0') writeFileSync(join(ROOT, 'bench/SOAK.md'), markdown);
   process.stdout.write(markdown);
-  return summary.kinds.some((k) => k.unexpected > 0) ? 1 : 0;
+  return prefillUnexpected > 0 || summary.kinds.some((k) => k.unexpected > 0) ? 1 : 0;
 }
 
 /** keygate's RSS and the event-loop delay of the last window (prom-client resets its histogram at every scrape). */
