@@ -11,6 +11,7 @@ import { Keycloak, type KeycloakOptions } from './identity/keycloak.js';
 import type { Identity } from './identity/types.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { decide, matchRule } from './policy/evaluate.js';
+import { describeNeeds } from './policy/needs.js';
 import type { Target } from './policy/types.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import { PolicyStore, readPolicyFile } from './service/policy-store.js';
@@ -117,7 +118,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
     // The clock for maxAuthAge (issue 13): evaluate() stays pure, the composition root passes the time in.
-    return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity, Date.now()) };
+    return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity, Date.now()), needs: () => describeNeeds(m) };
   });
   const auth = createAuthHandler({
     config, match, metrics, log,

@@ -10,7 +10,7 @@ import type { Identity } from '../identity/types.js';
 import type { DecisionLabel, Metrics } from '../metrics/metrics.js';
 import { NO_RULE, type Decision, type DecisionReason, type StepUp, type Target } from '../policy/types.js';
 import type { Logger } from '../util/log.js';
-import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, stepUpAnswer, type Answer, type RequestKind } from './respond.js';
+import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, stepUpAnswer, type Answer, type ForbiddenContext, type RequestKind } from './respond.js';
 import { nginxTarget, traefikTarget, type ProxyKind } from './target.js';
 import { withUpstreamHeaders } from './upstream-headers.js';
 
@@ -18,6 +18,8 @@ import { withUpstreamHeaders } from './upstream-headers.js';
 export interface PolicyMatch {
   readonly needsIdentity: boolean;
   decide(identity: Identity | undefined): Decision;
+  /** What the matched rule needs, in one line, for the browser 403 page (policy/needs.ts); absent = not shown. */
+  needs?(): string;
 }
 
 /** What the session layer (browser sign-in) offers the hot path. Absent = bearer tokens only. */
@@ -149,14 +151,14 @@ function decideRequest(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomi
   if (target.path.startsWith(RESERVED) && deps.sessions !== undefined) return reserved(deps.sessions, req, target, proxy);
   const m = deps.match(target);
   const kind = requestKind(req.headers);
-  if (!m.needsIdentity) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(undefined), undefined);
+  if (!m.needsIdentity) return fromDecision(deps, allowed, req, proxy, target, kind, m, m.decide(undefined), undefined);
   const auth = req.headers['authorization'];
   if (auth !== undefined && /^bearer(?:\s|$)/i.test(auth)) return bearer(deps, allowed, req, proxy, target, kind, m, auth.slice(6).trim());
   if (auth !== undefined && deps.basic !== undefined && /^basic\s/i.test(auth)) return basicCredentials(deps, deps.basic, allowed, req, proxy, target, kind, m, auth.slice(6).trim(), peer);
-  if (deps.sessions === undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(undefined), undefined);
+  if (deps.sessions === undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m, m.decide(undefined), undefined);
   const session = deps.sessions.identify(req, target);
-  if (session instanceof Promise) return session.then((s) => fromDecision(deps, allowed, req, proxy, target, kind, m.decide(s?.identity), s));
-  return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(session?.identity), session);
+  if (session instanceof Promise) return session.then((s) => fromDecision(deps, allowed, req, proxy, target, kind, m, m.decide(s?.identity), s));
+  return fromDecision(deps, allowed, req, proxy, target, kind, m, m.decide(session?.identity), session);
 }
 
 async function reserved(sessions: SessionLayer, req: IncomingMessage, target: Target, proxy: ProxyKind): Promise<Outcome> {
@@ -173,9 +175,9 @@ function bearer(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessa
   };
   // A cached token passed the whitespace check before it was cached, so the cache is asked first.
   const cached = deps.peek?.(token);
-  if (cached !== undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m.decide(cached), { identity: cached, accessToken: token });
+  if (cached !== undefined) return fromDecision(deps, allowed, req, proxy, target, kind, m, m.decide(cached), { identity: cached, accessToken: token });
   if (token === '' || /\s/.test(token)) return tokenFailure(new AuthError('ERR_TOKEN_INVALID', { detail: 'malformed Authorization: Bearer header' }));
-  return deps.verify(token).then((identity) => fromDecision(deps, allowed, req, proxy, target, kind, m.decide(identity), { identity, accessToken: token }), tokenFailure);
+  return deps.verify(token).then((identity) => fromDecision(deps, allowed, req, proxy, target, kind, m, m.decide(identity), { identity, accessToken: token }), tokenFailure);
 }
 
 /** Basic client credentials: exchanged at Keycloak for a token (cached), which is then decided like a bearer token. */
@@ -188,7 +190,7 @@ function basicCredentials(deps: AuthHandlerDeps, basic: BasicExchange, allowed: 
   });
 }
 
-function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, d: Decision, s: SessionIdentity | undefined): Outcome | Promise<Outcome> {
+function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: IncomingMessage, proxy: ProxyKind, target: Target, kind: RequestKind, m: PolicyMatch, d: Decision, s: SessionIdentity | undefined): Outcome | Promise<Outcome> {
   const identity = s?.identity;
   if (d.kind === 'unauthenticated' && kind === 'browser' && deps.sessions !== undefined) {
     return deps.sessions.challenge(req, target, proxy).then((challenge) => outcomeOf(d, withSession(challenge, s), target, identity));
@@ -207,11 +209,17 @@ function fromDecision(deps: AuthHandlerDeps, allowed: AllowAnswers, req: Incomin
     if (d.upstream !== undefined) answer = withUpstreamHeaders(answer, d.upstream, identity);
   } else if (d.kind === 'deny') {
     // A deny a new sign-in would fix: API callers are told so (RFC 9470); a browser not sent to sign in above gets 403.
-    answer = d.stepUp !== undefined && kind === 'api' ? stepUpAnswer(d.rule, d.stepUp) : forbiddenAnswer(d.rule, kind);
+    answer = d.stepUp !== undefined && kind === 'api' ? stepUpAnswer(d.rule, d.stepUp) : forbiddenAnswer(d.rule, kind, forbiddenContext(kind, m, identity));
   } else {
     answer = NO_CREDENTIALS;
   }
   return outcomeOf(d, withSession(answer, s), target, identity);
+}
+
+/** What a browser's 403 page names: the username and the rule's needs (from the policy, never the token). */
+function forbiddenContext(kind: RequestKind, m: PolicyMatch, identity: Identity | undefined): ForbiddenContext | undefined {
+  if (kind !== 'browser' || identity === undefined || m.needs === undefined) return undefined;
+  return { user: identity.username, needs: m.needs() };
 }
 
 /** Seconds after a sign-in during which a failing step-up rule answers 403 instead of asking for another sign-in. */

@@ -104,8 +104,20 @@ function escapeHtml(s: string): string {
 
 const forbidden = new Map<string, Answer>();
 
-/** 403 for a known identity the rule does not allow: HTML for browsers, JSON for APIs. Names the rule, never token contents. */
-export function forbiddenAnswer(rule: string, kind: RequestKind): Answer {
+/** What the browser 403 page tells the caller: who they are signed in as and what the refusing rule needs. */
+export interface ForbiddenContext {
+  /** The signed-in username (`preferred_username`); '' when the token has none. */
+  readonly user: string;
+  /** The rule's needs in one line (policy/needs.ts): built from the policy, never from the token. */
+  readonly needs: string;
+}
+
+/**
+ * 403 for a known identity the rule does not allow: JSON for APIs (the rule's name), HTML for browsers (with `who`:
+ * the username, the rule and what it needs; issue 16 point 6). Never token contents; every value is HTML-escaped.
+ */
+export function forbiddenAnswer(rule: string, kind: RequestKind, who?: ForbiddenContext): Answer {
+  if (kind === 'browser' && who !== undefined) return forbiddenPage(rule, who);
   // Rule names are few and fixed by the policy: build each answer once (bounded, for policies that churn names).
   const key = `${kind}\u0000${rule}`;
   let a = forbidden.get(key);
@@ -119,11 +131,24 @@ export function forbiddenAnswer(rule: string, kind: RequestKind): Answer {
 
 function buildForbidden(rule: string, kind: RequestKind): Answer {
   const message = `access denied by rule "${rule}"`;
-  if (kind === 'browser') {
-    const body = `<!doctype html><html><head><meta charset="utf-8"><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1><p>You are signed in, but ${escapeHtml(message)}.</p><p><a href="/_keygate/logout">Sign out</a></p></body></html>`;
-    return { status: 403, headers: { 'cache-control': NO_STORE, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }, body };
-  }
+  if (kind === 'browser') return forbiddenHtml(`<h1>403 Forbidden</h1><p>You are signed in, but ${escapeHtml(message)}.</p><p><a href="/_keygate/logout">Sign out</a></p>`);
   return json(403, {}, { error: 'access_denied', error_description: message, rule });
+}
+
+/** The browser 403 page with who is signed in, the refusing rule and its needs (built per request: it names the user). */
+function forbiddenPage(rule: string, who: ForbiddenContext): Answer {
+  const user = who.user === '' ? '<em>an account without a username</em>' : `<strong id="keygate-user">${escapeHtml(who.user)}</strong>`;
+  return forbiddenHtml(`<h1>403 Forbidden</h1>`
+    + `<p>You are signed in as ${user}, but the rule <code id="keygate-rule">${escapeHtml(rule)}</code> does not let you in.</p>`
+    + `<p>It needs: <span id="keygate-needs">${escapeHtml(who.needs)}</span>.</p>`
+    + `<p><a id="keygate-logout" href="/_keygate/logout">Sign out</a> to sign in as someone else.</p>`);
+}
+
+/** A 403 HTML page; the CSP is a second guard should an unescaped value ever slip in: no script, no style, no fetch. */
+function forbiddenHtml(content: string): Answer {
+  const body = `<!doctype html><html><head><meta charset="utf-8"><title>403 Forbidden</title></head><body>${content}</body></html>`;
+  const headers = { 'cache-control': NO_STORE, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'", 'content-length': String(Buffer.byteLength(body)) };
+  return { status: 403, headers, body };
 }
 
 /**

@@ -10,6 +10,8 @@ export { normalizePath, type NormalizedPath } from './normalize-path.js';
 export { decide, evaluate, matchRule, type MatchTarget } from './evaluate.js';
 /** The explain view used by `keygate explain`. */
 export { explain, mismatches, type DecidingRule, type Explanation, type Mismatch, type SkippedRule } from './explain.js';
+/** A rule's needs in one line (the browser 403 page). */
+export { describeAccess, describeNeeds } from './needs.js';
 /** Per-key results of condition blocks (part of an Explanation). */
 export { type ConditionCheck } from './conditions.js';
 /** Compiled policy shapes and constants. */
