@@ -10,10 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HEADERS } from '../config/session-settings.js';
 import { validateConfig } from '../config/validate.js';
+import { compactDecisionLogger } from '../dev/audit-lines.js';
 import { startGateway } from '../dev/gateway.js';
 import { startDemoApp } from '../dev/demo-app.js';
 import { startService } from '../main.js';
 import { createSessionModule } from '../session/module.js';
+import { createLogger, type Logger } from '../util/log.js';
 import { formatProblem } from '../util/problems.js';
 import { argProblem, wantsHelp } from './args.js';
 import type { CliIo } from './io.js';
@@ -104,13 +106,16 @@ async function runDemo(io: CliIo, idpModule: typeof import('../dev/idp/index.js'
     clients: [idpModule.demoKeygateClient(), idpModule.DEMO_CI_RUNNER, idpModule.DEMO_CI_READER],
   });
   const app = await startDemoApp(host, ports.app);
+  // Decisions are shown compactly as they happen unless the full JSON lines of `keygate serve` were asked for.
+  const logLevel = process.env['KEYGATE_LOG_LEVEL'];
+  const jsonAudit = logLevel === 'info' || logLevel === 'debug';
   const env: Record<string, string> = {
     KEYGATE_ISSUER: idp.issuer, KEYGATE_CLIENT_ID: 'keygate', KEYGATE_CLIENT_SECRET: 'keygate-secret',
     KEYGATE_AUDIENCES: 'keygate', KEYGATE_AUTHORIZED_PARTIES: 'keygate,ci-runner,ci-reader',
     KEYGATE_SESSION_SECRETS: randomBytes(32).toString('base64url'), KEYGATE_POLICY: policyFile,
     KEYGATE_PORT: String(ports.keygate === 0 ? 4181 : ports.keygate), KEYGATE_HOST: host, KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32,::1/128',
     KEYGATE_COOKIE_SECURE: 'false', KEYGATE_ALLOW_INSECURE_ISSUER: 'true', KEYGATE_REDIRECT_HOSTS: `${host},localhost`,
-    KEYGATE_LOG_LEVEL: process.env['KEYGATE_LOG_LEVEL'] ?? 'warn',
+    KEYGATE_LOG_LEVEL: logLevel ?? 'warn',
   };
   const checked = validateConfig({ env, readFile: (p) => readFileSync(p, 'utf8') });
   if (checked.value === undefined) {
@@ -120,9 +125,10 @@ async function runDemo(io: CliIo, idpModule: typeof import('../dev/idp/index.js'
     return 1;
   }
   const config = ports.keygate === 0 ? { ...checked.value, port: 0 } : checked.value;
-  const service = await startService(config, { sessions: createSessionModule });
+  const log: Logger | undefined = jsonAudit ? undefined : compactDecisionLogger(io.stdout, createLogger({ level: config.logLevel }));
+  const service = await startService(config, { sessions: createSessionModule, ...(log === undefined ? {} : { log }) });
   const gateway = await startGateway({ host, port: ports.gateway, authUrl: `${service.url}/auth`, upstream: app.url, authResponseHeaders: HEADERS });
-  io.stdout(banner(gateway.url, idp.issuer, service.url));
+  io.stdout(banner(gateway.url, idp.issuer, service.url, jsonAudit));
   return new Promise<number>((resolve) => {
     const stop = (): void => {
       void (async () => {
@@ -138,12 +144,13 @@ async function runDemo(io: CliIo, idpModule: typeof import('../dev/idp/index.js'
   });
 }
 
-function banner(gateway: string, issuer: string, keygate: string): string {
+/** What the demo prints once it runs: where to go, who to sign in as, curl examples, and where decisions show. */
+function banner(gateway: string, issuer: string, keygate: string, jsonAudit: boolean): string {
   const token = `${issuer}/protocol/openid-connect/token`;
   return `
 keygate dev: local demo (loopback only; the dev identity provider is not for production)
 
-  Open in a browser:   ${gateway}/
+  Open in a browser:   ${gateway}/   (its page links to every scenario: allowed, forbidden, API 401, sign out)
   Sign in as           alice/alice (viewer), bob/bob (engineer), carol/carol (admin)
   Identity provider:   ${issuer}
   keygate:             ${keygate}   (metrics: ${keygate}/metrics)
@@ -156,6 +163,12 @@ Try the API with the ci-reader service account (realm role viewer):
   403
   $ curl -s -o /dev/null -w '%{http_code}\\n' ${gateway}/api/flows
   401
+
+${jsonAudit
+    ? 'Decisions: the JSON audit lines below, as keygate serve writes them (KEYGATE_LOG_LEVEL is info or debug).'
+    : `Decisions appear below as they happen, one line each (the audit log, compact):
+  time  status decision  request  rule (reason)  who
+KEYGATE_LOG_LEVEL=info npm start prints the full JSON audit lines keygate serve writes instead.`}
 
 Press Ctrl-C to stop.
 `;
