@@ -195,12 +195,16 @@ export class JwksCache {
     if (jwk === undefined) {
       const kid = JSON.stringify(header.kid ?? null);
       const outcome = await this.#fetchStartedAfter(this.#opts.now());
-      // A kid this cache saw dropped (key disabled or deleted) is no new key: 401, so clients get a new token.
-      if (outcome === 'busy' && this.#removed.has(header.kid ?? '')) throw new AuthError('ERR_TOKEN_INVALID', { detail: `the key with kid ${kid} was removed from the JWKS (disabled or deleted at the IdP)` });
-      if (outcome === 'busy') throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `no signature key with kid ${kid} yet, and the JWKS refetch is rate-limited (${this.#waiters} waiting); retry` });
-      if (outcome === 'failed') throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `no cached key with kid ${kid}, and the JWKS could not be fetched` });
+      // A fetch that completed while this token waited may have brought the key (tokens that arrive during the refetch
+      // a rotation's first token started): a key the cache holds needs no fresher fetch (found by the soak, issue 12.9).
       jwk = this.#find(header);
-      if (jwk === undefined) throw new AuthError('ERR_TOKEN_INVALID', { detail: `no signature key with kid ${kid} in the JWKS fetched after the token arrived` });
+      if (jwk === undefined) {
+        // A kid this cache saw dropped (key disabled or deleted) is no new key: 401, so clients get a new token.
+        if (outcome === 'busy' && this.#removed.has(header.kid ?? '')) throw new AuthError('ERR_TOKEN_INVALID', { detail: `the key with kid ${kid} was removed from the JWKS (disabled or deleted at the IdP)` });
+        if (outcome === 'busy') throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `no signature key with kid ${kid} yet, and the JWKS refetch is rate-limited (${this.#waiters} waiting); retry` });
+        if (outcome === 'failed') throw new AuthError('ERR_IDP_UNAVAILABLE', { detail: `no cached key with kid ${kid}, and the JWKS could not be fetched` });
+        throw new AuthError('ERR_TOKEN_INVALID', { detail: `no signature key with kid ${kid} in the JWKS fetched after the token arrived` });
+      }
     }
     if (jwk.alg !== undefined && jwk.alg !== alg) throw new AuthError('ERR_TOKEN_INVALID', { detail: `key ${String(jwk.kid)} is for ${jwk.alg}, token says ${alg}` });
     return { jwk, alg };
