@@ -112,9 +112,9 @@ function done(summary, latency, requests)
   for k, v in pairs(st) do table.insert(parts, string.format('"%s":%d', k, v)) end
   local e = summary.errors
   io.write(string.format(
-    'KGBENCH {"requests":%d,"duration_us":%d,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"max_us":%.1f,"mean_us":%.1f,' ..
+    'KGBENCH {"requests":%d,"duration_us":%d,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,"mean_us":%.1f,' ..
     '"responses":%d,"unexpected":%d,"wrapped":%d,"sent":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"statuses":{%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, latency.mean, r, u, w, s, e.connect, e.read, e.write, e.timeout, table.concat(parts, ",")))
+    latency:percentile(99.9), latency.max, latency.mean, r, u, w, s, e.connect, e.read, e.write, e.timeout, table.concat(parts, ",")))
 end

@@ -30,9 +30,10 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Spawns a tracked process. stdout goes to /dev/null unless `pipeStdout`; stderr is always collected. */
-export function startProc(name: string, cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; pipeStdout?: boolean } = {}): BenchProc {
+export function startProc(name: string, cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; pipeStdout?: boolean; ownGroup?: boolean } = {}): BenchProc {
   const stdio: StdioOptions = ['ignore', opts.pipeStdout === true ? 'pipe' : 'ignore', 'pipe'];
-  const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT, stdio });
+  // ownGroup: Apache's prefork MPM sends SIGTERM to its whole process group when it stops, which would include the bench.
+  const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT, stdio, detached: opts.ownGroup === true });
   if (child.pid === undefined) throw new Error(`${name}: could not spawn ${cmd}`);
   let out = '';
   const keep = (d: Buffer): void => {
@@ -113,12 +114,13 @@ export interface CpuSample {
   readonly ours: number;
 }
 
-/** Samples CPU use now. `ours` = this process and its reaped children + every running bench process. */
-export function cpuSample(): CpuSample {
+/** Samples CPU use now. `ours` = this process and its reaped children + every running bench process + `extra` (e.g. Apache's children). */
+export function cpuSample(extra: readonly number[] = []): CpuSample {
   const f = (/^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '').split(/\s+/).map(Number);
   const busy = ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0)) / HZ;
   let ours = cpuSeconds(process.pid, true);
-  for (const p of running) ours += cpuSeconds(p.pid);
+  const pids = new Set([...[...running].map((p) => p.pid), ...extra]);
+  for (const pid of pids) ours += cpuSeconds(pid);
   return { at: performance.now(), busy, steal: (f[7] ?? 0) / HZ, ours };
 }
 

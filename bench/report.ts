@@ -14,8 +14,11 @@ export interface Row {
   readonly rps?: number;
   readonly p50?: number;
   readonly p99?: number;
+  readonly p999?: number;
   /** req/s relative to the bare baseline it is compared with. */
   readonly vsBare?: number;
+  /** req/s relative to keygate measured in the same run (alternating pairs for the peers, issue 15). */
+  readonly vsKeygate?: number;
   /** CPU time of the server process(es) per answer, µs. */
   readonly cpuUs?: number | undefined;
   /** Cores' worth of CPU used by other processes during the run (noise). */
@@ -65,8 +68,8 @@ export function machine(): string {
 
 /** The table as Markdown. */
 export function table(rows: readonly Row[]): string {
-  const head = '| Scenario | req/s | p50 ms | p99 ms | × bare req/s | server CPU µs/req | other load (cores) | Target | Result (measured) |\n|---|---:|---:|---:|---:|---:|---:|---|---|';
-  const lines = rows.map((r) => `| ${r.scenario} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.vsBare, 2)} | ${fmt(r.cpuUs, 1)} | ${fmt(r.foreign, 2)} | ${r.target} | **${r.verdict}** ${r.measured} |`);
+  const head = '| Scenario | req/s | p50 ms | p99 ms | p99.9 ms | × bare req/s | × keygate req/s | server CPU µs/req | other load (cores) | Target | Result (measured) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|';
+  const lines = rows.map((r) => `| ${r.scenario} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.p999, 2)} | ${fmt(r.vsBare, 2)} | ${fmt(r.vsKeygate, 2)} | ${fmt(r.cpuUs, 1)} | ${fmt(r.foreign, 2)} | ${r.target} | **${r.verdict}** ${r.measured} |`);
   return [head, ...lines].join('\n');
 }
 

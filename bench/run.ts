@@ -5,13 +5,15 @@
  *
  * Environment: BENCH_DURATION (seconds per measured run, default 8), BENCH_PROFILE=1 (keygate under --cpu-prof;
  * the profile path is printed), BENCH_LOG_LEVEL (keygate's level, default info), BENCH_ONLY=warm,deny,… (a subset,
- * for profiling; RESULTS.md is then left alone), BENCH_KEEP=1 (keep the temporary token and policy files).
+ * for profiling; RESULTS.md is then left alone), BENCH_KEEP=1 (keep the temporary token and policy files),
+ * BENCH_APACHE_MPM=event (Apache's MPM for the mod_auth_openidc row; default prefork, see bench/peer-config.ts).
  * Exit code 1 when a target is missed or a scenario broke (wrong status, crash).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anonymous, bareBaseline, caddy, coldBearer, deny, largePolicyHttp, memory, policyMicro, session, warmBearer, type Bench } from './plan.js';
+import { modAuthOpenidc, oauth2Proxy, traefik } from './peer-plan.js';
 import { stopAll } from './procs.js';
 import { table, writeResults, type Row } from './report.js';
 import { COLD_SET_SIZE, KEYGATE_LOG_LEVEL, POLICIES, coldSetASize, prepare, startBare, startKeygate, type Prepared } from './setup.js';
@@ -48,6 +50,10 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, string, (b: Bench) => P
   ['large', 'Large policy over HTTP (10,000 rules, 1,000 hosts)', 'reported', largePolicyHttp],
   ['policy', 'Large policy: evaluate() and load', '≤ 2×, < 1 s', policyMicro],
   ['caddy', 'Caddy forward_auth → keygate', '≥ 0.8× Caddy → bare auth', caddy],
+  // The peers users would deploy instead (issue 15), each alternating with keygate on the same requests.
+  ['traefik', 'Traefik forwardAuth → keygate', '≥ 0.8× Traefik → bare auth', traefik],
+  ['oauth2-proxy', 'oauth2-proxy /oauth2/auth (bearer JWT)', 'keygate ≥ 2× req/s, p99 no worse', oauth2Proxy],
+  ['apache', 'Apache mod_auth_openidc (AuthType oauth20)', 'keygate ≥ 4× req/s', modAuthOpenidc],
   ['memory', 'Memory: keygate RSS over 100k / the next 100k distinct tokens', '< 200 MB (peak) and flat (steady-state mean ≤ +10%)', memory],
 ];
 

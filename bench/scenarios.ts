@@ -59,7 +59,7 @@ export function ms(us: number): number {
 /** A row for an HTTP scenario compared with the bare baseline. */
 export function httpRow(scenario: string, r: WrkResult, bare: WrkResult | undefined, target: string, verdict: Verdict, measured: string, vsBare?: number): Row {
   return {
-    scenario, rps: rps(r), p50: ms(r.p50_us), p99: ms(r.p99_us), cpuUs: r.serverUs, foreign: r.foreignCores,
+    scenario, rps: rps(r), p50: ms(r.p50_us), p99: ms(r.p99_us), p999: ms(r.p999_us), cpuUs: r.serverUs, foreign: r.foreignCores,
     ...(vsBare !== undefined ? { vsBare } : bare === undefined ? {} : { vsBare: rps(r) / rps(bare) }),
     target, verdict, measured,
   };

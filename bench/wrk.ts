@@ -15,6 +15,8 @@ export interface WrkResult {
   readonly p50_us: number;
   readonly p90_us: number;
   readonly p99_us: number;
+  /** p99.9 (issue 15: the tail users feel under load). */
+  readonly p999_us: number;
   readonly max_us: number;
   readonly mean_us: number;
   readonly responses: number;
@@ -53,7 +55,7 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
   const args = ['-t', String(WRK_THREADS), '-c', String(WRK_CONNECTIONS), '-d', `${run.seconds}s`, '--timeout', '5s', '-s', SCRIPT, run.url];
   const pids = run.serverPids ?? [];
   const serverCpu = (): number[] => pids.map((pid) => cpuSeconds(pid));
-  const cpu0 = cpuSample();
+  const cpu0 = cpuSample(pids);
   const server0 = serverCpu();
   const proc = startProc('wrk', '/usr/bin/wrk', args, { env, pipeStdout: true });
   let stdout = '';
@@ -68,7 +70,7 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
   clearTimeout(hardStop);
   await proc.stop();
   const server = serverCpu().map((s, i) => s - (server0[i] ?? 0));
-  const foreign = foreignCores(cpu0, cpuSample());
+  const foreign = foreignCores(cpu0, cpuSample(pids));
   const line = /^KGBENCH (\{.*\})$/m.exec(stdout);
   if (line?.[1] === undefined) throw new Error(`wrk printed no summary (exit ${String(proc.child.exitCode)}):\n${stdout}\n${proc.output()}`);
   const r = JSON.parse(line[1]) as Omit<WrkResult, 'foreignCores' | 'serverUs' | 'serverUsEach'>;
@@ -114,7 +116,7 @@ export function mergeRuns(runs: readonly WrkResult[]): WrkResult {
   for (const r of runs) for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
   return {
     requests: sum((r) => r.requests), duration_us: sum((r) => r.duration_us),
-    p50_us: median(runs.map((r) => r.p50_us)), p90_us: median(runs.map((r) => r.p90_us)), p99_us: median(runs.map((r) => r.p99_us)),
+    p50_us: median(runs.map((r) => r.p50_us)), p90_us: median(runs.map((r) => r.p90_us)), p99_us: median(runs.map((r) => r.p99_us)), p999_us: median(runs.map((r) => r.p999_us)),
     max_us: Math.max(...runs.map((r) => r.max_us)), mean_us: responses === 0 ? 0 : sum((r) => r.mean_us * r.responses) / responses,
     responses, unexpected: sum((r) => r.unexpected), wrapped: sum((r) => r.wrapped), sent: sum((r) => r.sent),
     errors: { connect: sum((r) => r.errors.connect), read: sum((r) => r.errors.read), write: sum((r) => r.errors.write), timeout: sum((r) => r.errors.timeout) },
