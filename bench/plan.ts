@@ -39,6 +39,9 @@ function bareOf(b: Bench): WrkResult {
   return b.bare;
 }
 
+/** Issue 15's targets: warm, deny and 401 at ≥ 0.7× bare req/s (warm p99 ≤ 1.5× bare's). */
+const VS_BARE = 0.7;
+
 /** Pairs of (bare, keygate) runs in one paired comparison. */
 const PAIRS = 4;
 
@@ -97,20 +100,20 @@ export async function warmBearer(b: Bench): Promise<Row[]> {
   const p = await paired(b, 'warm bearer', b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, 200);
   b.warm = p.kg;
   const p99 = p.kg.p99_us / p.bare.p99_us;
-  const verdict = p.ratio >= 0.6 && p99 <= 1.5 ? 'PASS' : 'FAIL';
-  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', p.kg, p.bare, '≥ 0.6× req/s, p99 ≤ 1.5×', verdict, `${x(p.ratio)} req/s, p99 ${x(p99)}${pairedNote(p)}`, p.ratio)];
+  const verdict = p.ratio >= VS_BARE && p99 <= 1.5 ? 'PASS' : 'FAIL';
+  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', p.kg, p.bare, `≥ ${VS_BARE}× req/s, p99 ≤ 1.5×`, verdict, `${x(p.ratio)} req/s, p99 ${x(p99)}${pairedNote(p)}`, p.ratio)];
 }
 
 /** Valid token without the role → 403. */
 export async function deny(b: Bench): Promise<Row[]> {
   const p = await paired(b, 'deny', b.keygate, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.denyTokens }, 403);
-  return [pairedRow('Deny (valid token, no role → 403)', p, 0.6)];
+  return [pairedRow('Deny (valid token, no role → 403)', p, VS_BARE)];
 }
 
 /** No credentials on an API request → 401. */
 export async function anonymous(b: Bench): Promise<Row[]> {
   const p = await paired(b, 'anonymous API', b.keygate, { KG_TARGETS: b.prep.files.middleTargets }, 401);
-  return [pairedRow('Anonymous API (→ 401)', p, 0.6)];
+  return [pairedRow('Anonymous API (→ 401)', p, VS_BARE)];
 }
 
 /** A valid session cycled across 50 users (real logins through keygate); n/a until `keygate serve` has sessions. */
@@ -146,9 +149,10 @@ export async function coldBearer(b: Bench): Promise<Row[]> {
   if (r.wrapped > 0) throw new ScenarioError(`cold bearer: ran out of the ${b.prep.coldASize} cold tokens (${r.wrapped} requests reused one); raise the token rate in coldSetASize`);
   const jose = await joseRate(b);
   const overHttp = await bareJose(b);
-  const ratio = rps(r) / jose;
+  // Issue 15: the fair yardstick is node:http + jwtVerify per request on the same cores, not jose's in-process loop.
+  const ratio = rps(r) / rps(overHttp);
   return [
-    httpRow('Cold bearer (every token new)', r, bareOf(b), '≥ 0.8× jose jwtVerify rate', atLeast(ratio, 0.8), `${x(ratio)} of jose's ${jose.toFixed(0)}/s; ${x(rps(r) / rps(overHttp))} of bare node:http + jwtVerify`),
+    httpRow('Cold bearer (every token new)', r, bareOf(b), '≥ 1.0× node:http + jose jwtVerify', atLeast(ratio, 1.0), `${x(ratio)} of bare node:http + jwtVerify; ${x(rps(r) / jose)} of jose's in-process ${jose.toFixed(0)}/s`),
     httpRow('Bare node:http + jose jwtVerify per request (cold yardstick)', overHttp, bareOf(b), '—', 'info', 'same cold tokens, no cache'),
   ];
 }

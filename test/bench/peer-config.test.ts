@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { IDENTITY_HEADERS, apacheConfig, oauth2ProxyArgs, traefikDynamic, traefikStatic, type ApacheOptions } from '../../bench/peer-config.js';
 import { peerVerdict } from '../../bench/peer-plan.js';
+import { withPeerSection } from '../../bench/report.js';
 import { mergeRuns, type WrkResult } from '../../bench/wrk.js';
 
 const O2P = { port: 4180, issuer: 'http://127.0.0.1:9000/realms/demo', clientId: 'keygate', clientSecret: 's', cookieSecret: 'x'.repeat(32), role: 'bench-reader' };
@@ -79,4 +80,14 @@ describe('mergeRuns keeps p99.9', () => {
     errors: { connect: 0, read: 0, write: 0, timeout: 0 }, statuses: { 200: 10 }, foreignCores: 0, serverUs: 1, serverUsEach: [1],
   });
   it('median of the runs', () => assert.equal(mergeRuns([run(5), run(7), run(100)]).p999_us, 7));
+});
+
+describe('withPeerSection', () => {
+  const begin = '<!-- peers: this section is rewritten by a BENCH_ONLY run that includes a peer scenario (issue 15) -->';
+  for (const { name, input, want } of [
+    { name: 'appended when absent', input: '# r\n\n| full |\n', want: `# r\n\n| full |\n\n${begin}\nNEW\n<!-- /peers -->\n` },
+    { name: 'replaced in place, the rest kept', input: `# r\n\n${begin}\nOLD\n<!-- /peers -->\ntail\n`, want: `# r\n\n${begin}\nNEW\n<!-- /peers -->\ntail\n` },
+  ]) {
+    it(name, () => assert.equal(withPeerSection(input, 'NEW\n'), want));
+  }
 });
