@@ -101,7 +101,7 @@ export async function warmBearer(b: Bench): Promise<Row[]> {
   b.warm = p.kg;
   const p99 = p.kg.p99_us / p.bare.p99_us;
   const verdict = p.ratio >= VS_BARE && p99 <= 1.5 ? 'PASS' : 'FAIL';
-  return [httpRow('Warm bearer (50 tokens, rule 25 of 50)', p.kg, p.bare, `≥ ${VS_BARE}× req/s, p99 ≤ 1.5×`, verdict, `${x(p.ratio)} req/s, p99 ${x(p99)}${pairedNote(p)}`, p.ratio)];
+  return [{ ...httpRow('Warm bearer (50 tokens, rule 25 of 50)', p.kg, p.bare, `≥ ${VS_BARE}× req/s, p99 ≤ 1.5×`, verdict, `${x(p.ratio)} req/s, p99 ${x(p99)}${pairedNote(p)}`, p.ratio), vsKeygate: 1 }];
 }
 
 /** Valid token without the role → 403. */

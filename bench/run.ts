@@ -102,6 +102,11 @@ try {
 } catch (err) {
   crashed = err;
 }
+// The baseline's ratio to keygate (issue 15: every row reports one), known once the warm scenario has run.
+const warmRow = rows.find((r) => r.scenario.startsWith('Warm bearer'));
+const bareIndex = rows.findIndex((r) => r.scenario.startsWith('Bare node:http auth server'));
+const bareRow = rows[bareIndex];
+if (warmRow?.rps !== undefined && bareRow?.rps !== undefined) rows[bareIndex] = { ...bareRow, vsKeygate: bareRow.rps / warmRow.rps };
 if (profileDir !== undefined) {
   notes.push(`CPU profile of keygate: ${profileDir}`);
   say(`CPU profiles in ${profileDir} (written when keygate stops)`);
