@@ -32,6 +32,7 @@ export interface SoakSummary {
 }
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /** The value at a quantile of `xs` (nearest rank). */
 function quantile(xs: readonly number[], q: number): number {
@@ -46,6 +47,7 @@ export function renderSoak(s: SoakSummary): { markdown: string; svg: string } {
   const at = (f: number): SoakSample | undefined => s.samples[Math.min(n - 1, Math.max(0, Math.round(f * (n - 1))))];
   const [first, mid, last] = [at(0), at(0.5), at(1)];
   const lags = s.samples.map((x) => x.lagP99Ms);
+  const rss = s.samples.map((x) => x.rssBytes);
   const errors = s.kinds.reduce((a, k) => a + k.unexpected, 0);
   const rows = s.kinds.map((k) => `| ${k.kind} | ${k.want} | ${k.sent.toLocaleString('en')} | ${k.unexpected} |`).join('\n');
   const markdown = `# Soak run (issue #12 point 9)
@@ -69,6 +71,9 @@ ${rows}
 |---|---|---|---|
 | keygate RSS | ${mib(first?.rssBytes ?? 0)} | ${mib(mid?.rssBytes ?? 0)} | ${mib(last?.rssBytes ?? 0)} |
 | event-loop delay p99 of the 5 s window | ${(first?.lagP99Ms ?? 0).toFixed(1)} ms | ${(mid?.lagP99Ms ?? 0).toFixed(1)} ms | ${(last?.lagP99Ms ?? 0).toFixed(1)} ms |
+
+RSS over the run: lowest ${mib(Math.min(...rss))}, highest ${mib(Math.max(...rss))}; mean of the first third ${mib(mean(rss.slice(0, Math.floor(n / 3))))},
+of the last third ${mib(mean(rss.slice(n - Math.floor(n / 3))))} (garbage collection makes a sawtooth; flat means no upward trend between the thirds).
 
 Event-loop delay over the run: p99 of the windows' p99 ${quantile(lags, 0.99).toFixed(1)} ms, median ${quantile(lags, 0.5).toFixed(1)} ms,
 largest single delay ${Math.max(0, ...s.samples.map((x) => x.lagMaxMs)).toFixed(1)} ms (prom-client's monitorEventLoopDelay, 10 ms resolution, so ~10 ms is its floor).

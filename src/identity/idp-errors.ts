@@ -9,10 +9,14 @@ import { isFetchBoundError } from '../util/bounded-fetch.js';
 import { isRecord } from './claims.js';
 
 /** Which call to Keycloak failed (the first words of the detail). */
-export type IdpCall = 'discovery' | 'JWKS' | 'code exchange' | 'refresh' | 'introspection' | 'end session' | 'client credentials';
+export type IdpCall = 'discovery' | 'code exchange' | 'refresh' | 'introspection' | 'client credentials';
 
-/** Codes of OAuth errors that say Keycloak answered something unusable, not that it refused the grant. */
-const UNAVAILABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_PARSE_ERROR', 'OAUTH_INVALID_RESPONSE']);
+/**
+ * Codes of openid-client errors that say Keycloak could not be used (no answer, a non-OAuth status, not JSON), not
+ * that it refused. OAUTH_INVALID_RESPONSE stays a refusal: it also covers a callback without a code or with a
+ * repeated parameter, which is the browser's request, not Keycloak's fault.
+ */
+const UNAVAILABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_PARSE_ERROR']);
 
 /** `<call> <url>: <what went wrong>`, e.g. `discovery http://kc/realms/a/.well-known/openid-configuration: connection refused (ECONNREFUSED)`. */
 export function describeIdpError(err: unknown, call: IdpCall, url: string | undefined): string {
