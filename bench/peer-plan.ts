@@ -82,6 +82,16 @@ function keygateWarm(b: Bench): Side {
   return { label: 'keygate', url: `${b.keygate.url}/auth`, env: { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, expect: 200, pids: () => [b.keygate.proc.pid] };
 }
 
+/**
+ * CPU per answer and cores kept busy (req/s × CPU per answer) of both sides: keygate is one node process, so its
+ * req/s is bounded by one core, while a multi-process or multi-threaded peer can use both; this tells the two apart.
+ */
+export function cpuNote(p: Pick<Alternated, 'a' | 'b'>): string {
+  const us = (r: WrkResult): number => r.serverUs ?? Number.NaN;
+  const cores = (r: WrkResult): number => (rps(r) * us(r)) / 1e6;
+  return `CPU per answer ${us(p.a).toFixed(1)} vs ${us(p.b).toFixed(1)} µs (keygate ${x(us(p.b) / us(p.a))} cheaper), cores busy ${cores(p.a).toFixed(2)} vs ${cores(p.b).toFixed(2)}`;
+}
+
 /** keygate's and a peer's rows from an alternation (a = keygate, b = peer). */
 function peerRows(name: string, p: Alternated, min: number, p99NoWorse: boolean): Row[] {
   const target = `keygate ≥ ${min}× req/s${p99NoWorse ? ', p99 no worse' : ''}`;
@@ -89,7 +99,7 @@ function peerRows(name: string, p: Alternated, min: number, p99NoWorse: boolean)
   const pairs = ` (median of ${p.ratios.length} alternating pairs: ${p.ratios.map((r) => r.toFixed(2)).join(', ')})`;
   return [
     { ...httpRow(`keygate, warm bearer (paired with ${name})`, p.a, undefined, '—', 'info', 'reference for the row below'), vsKeygate: 1 },
-    { ...httpRow(name, p.b, undefined, target, verdict, `keygate ${x(p.ratio)} its req/s; p99 ${(p.a.p99_us / 1000).toFixed(2)} vs ${(p.b.p99_us / 1000).toFixed(2)} ms${pairs}`), vsKeygate: 1 / p.ratio },
+    { ...httpRow(name, p.b, undefined, target, verdict, `keygate ${x(p.ratio)} its req/s; p99 ${(p.a.p99_us / 1000).toFixed(2)} vs ${(p.b.p99_us / 1000).toFixed(2)} ms; ${cpuNote(p)}${pairs}`), vsKeygate: 1 / p.ratio },
   ];
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { IDENTITY_HEADERS, apacheConfig, oauth2ProxyArgs, traefikDynamic, traefikStatic, type ApacheOptions } from '../../bench/peer-config.js';
-import { peerVerdict } from '../../bench/peer-plan.js';
+import { cpuNote, peerVerdict } from '../../bench/peer-plan.js';
 import { withPeerSection } from '../../bench/report.js';
 import { mergeRuns, type WrkResult } from '../../bench/wrk.js';
 
@@ -90,4 +90,14 @@ describe('withPeerSection', () => {
   ]) {
     it(name, () => assert.equal(withPeerSection(input, 'NEW\n'), want));
   }
+});
+
+describe('cpuNote', () => {
+  const run = (requests: number, serverUs: number): WrkResult => ({
+    requests, duration_us: 1e6, p50_us: 1, p90_us: 2, p99_us: 3, p999_us: 4, max_us: 9, mean_us: 1, responses: requests, unexpected: 0, wrapped: 0, sent: requests,
+    errors: { connect: 0, read: 0, write: 0, timeout: 0 }, statuses: { 200: requests }, foreignCores: 0, serverUs, serverUsEach: [serverUs],
+  });
+  it('per answer and cores busy, both sides', () => {
+    assert.equal(cpuNote({ a: run(40_000, 25), b: run(10_000, 150) }), 'CPU per answer 25.0 vs 150.0 µs (keygate 6.00× cheaper), cores busy 1.00 vs 1.50');
+  });
 });
