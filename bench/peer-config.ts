@@ -58,7 +58,7 @@ export interface ApacheOptions {
   readonly user: string;
   /**
    * prefork: 64 single-threaded children, as mod_auth_openidc has to run here: under mpm_event (Debian's default)
-   * its 2.4.12.3 children segfaulted within seconds of the bench's load (AH00052 … Segmentation fault).
+   * wrk saw connections closed mid-request in every run, and its 2.4.12.3 children segfaulted (AH00052) in two of three.
    */
   readonly mpm: 'event' | 'prefork';
 }

@@ -110,8 +110,14 @@ async function versusPeer(b: Bench, start: () => Promise<Peer>, min: number, p99
     await checkJob(b, label, `${peer.url}${peer.path}`, peer.ok, FORWARD);
     const side: Side = { label, url: `${peer.url}${peer.path}`, env: { KG_PATH: peer.path, KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, expect: peer.ok, pids: peer.pids };
     return peerRows(label, await alternate(b, label, keygateWarm(b), side), min, p99NoWorse);
+  } catch (err) {
+    // The peer's own log says why (e.g. Apache's AH00052 segfault lines), before its directory is removed.
+    await peer.proc.stop(); // Apache logs a child's crash when it reaps it; read the log after that
+    const log = peer.diagnostics();
+    if (log !== '' && err instanceof Error) err.message = `${err.message}\n${label}'s log:\n${log}`;
+    throw err;
   } finally {
-    await peer.proc.stop();
+    await peer.stop();
   }
 }
 
@@ -127,7 +133,7 @@ export async function modAuthOpenidc(b: Bench): Promise<Row[]> {
   try {
     // BENCH_APACHE_MPM=event reproduces the segfaults under Debian's default MPM (see apacheConfig).
     const mpm = process.env['BENCH_APACHE_MPM'] === 'event' ? 'event' : 'prefork';
-    if (mpm === 'prefork') b.notes.push('Apache runs mpm_prefork (64 single-threaded children) because under Debian\'s default mpm_event the mod_auth_openidc 2.4.12.3 children segfault within about 2 s of this load (error.log: `AH00052: child pid … exit signal Segmentation fault (11)`; wrk then sees read errors and the row fails); `BENCH_APACHE_MPM=event` reproduces it. mpm_worker was not tried.');
+    if (mpm === 'prefork') b.notes.push('Apache runs mpm_prefork (64 single-threaded children): under Debian\'s default mpm_event (2 children × 32 threads) wrk saw connections closed mid-request (read errors, so the row fails) in each of 3 runs, and in 2 of them error.log had `AH00052: child pid … exit signal Segmentation fault (11)` within about 2 s of load; `BENCH_APACHE_MPM=event` reproduces it. Other event settings and mpm_worker were not tried.');
     return await versusPeer(b, () => startApache(jwks.url, mpm), 4, false, 'Apache mod_auth_openidc (AuthType oauth20)');
   } finally {
     await jwks.close();
@@ -158,7 +164,7 @@ export async function traefik(b: Bench): Promise<Row[]> {
       { ...httpRow('Traefik forwardAuth → keygate', p.a, p.b, '≥ 0.8× Traefik → bare auth', p.ratio >= 0.8 ? 'PASS' : 'FAIL', `${x(p.ratio)} of Traefik → bare${pairs}`, p.ratio), vsKeygate: 1 },
     ];
   } finally {
-    for (const t of started) await t.proc.stop();
+    for (const t of started) await t.stop();
     await upstream.proc.stop();
   }
 }

@@ -1,6 +1,6 @@
 /** The peer processes of issue 15 (oauth2-proxy, Apache + mod_auth_openidc, Traefik), each started on loopback and tracked for stopping. */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,18 @@ export interface Peer {
   pids(): number[];
   /** Exact version and flags, for RESULTS.md. */
   readonly describe: string;
+  /** Stops the process and removes its temporary directory. */
+  stop(): Promise<void>;
+  /** The peer's own error log, for a failure message (Apache's error.log; the others log to stderr, kept by proc). */
+  diagnostics(): string;
+}
+
+/** Stops `proc`, then removes `dir` (configuration, logs, certificates). */
+function stopper(proc: BenchProc, dir?: string): () => Promise<void> {
+  return async () => {
+    await proc.stop();
+    if (dir !== undefined && process.env['BENCH_KEEP'] !== '1') rmSync(dir, { recursive: true, force: true });
+  };
 }
 
 const APACHE = '/usr/sbin/apache2';
@@ -76,7 +88,7 @@ export async function startOAuth2Proxy(issuer: string): Promise<Peer> {
   await waitUntil(proc, '/ping', async () => (await statusOf(`${url}/ping`)) === 200);
   const mod = /\tmod\t\S+\t(v\S+)/.exec(execFileSync('go', ['version', '-m', bin], { encoding: 'utf8' }))?.[1] ?? '?';
   const shown = args.map((a) => (a.startsWith('--client-secret=') || a.startsWith('--cookie-secret=') ? a.replace(/=.*/, '=…') : a));
-  return { url, path: '/oauth2/auth', ok: 202, proc, pids: () => [proc.pid], describe: `oauth2-proxy ${mod} (go install, ${process.env['GOVERSION'] ?? execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim()}): \`${shown.join(' ')}\`` };
+  return { url, path: '/oauth2/auth', ok: 202, proc, pids: () => [proc.pid], stop: stopper(proc), diagnostics: () => proc.output().slice(-2000), describe: `oauth2-proxy ${mod} (go install, ${process.env['GOVERSION'] ?? execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim()}): \`${shown.join(' ')}\`` };
 }
 
 function childPids(pid: number): number[] {
@@ -117,6 +129,7 @@ export async function startJwksTls(jwksUrl: string): Promise<{ url: string; clos
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/certs`;
+  rmSync(dir, { recursive: true, force: true }); // the key and certificate are in memory now
   return { url, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
 
@@ -138,7 +151,14 @@ export async function startApache(jwksUri: string, mpm: 'event' | 'prefork' = 'p
   const version = execFileSync(APACHE, ['-v'], { encoding: 'utf8' }).split('\n')[0]?.replace('Server version: ', '') ?? '?';
   const directives = conf.split('\n').filter((l) => /^(\s*(AuthType|Require|OIDC\w+|Header)|StartServers|ServerLimit|ThreadsPerChild|MaxRequestWorkers|MaxKeepAliveRequests)/.test(l) && !l.includes('Passphrase')).map((l) => l.trim());
   return {
-    url, path: '/auth', ok: 200, proc, pids: () => [proc.pid, ...childPids(proc.pid)],
+    url, path: '/auth', ok: 200, proc, pids: () => [proc.pid, ...childPids(proc.pid)], stop: stopper(proc, dir),
+    diagnostics: () => {
+      try {
+        return readFileSync(join(dir, 'error.log'), 'utf8').split('\n').filter((l) => /auth_openidc:(error|crit)|AH00052|AH00060/.test(l)).slice(-5).join('\n');
+      } catch {
+        return '';
+      }
+    },
     describe: `${version}, mpm_${mpm}, libapache2-mod-auth-openidc ${debVersion('libapache2-mod-auth-openidc')}: \`${directives.join('; ')}\``,
   };
 }
@@ -159,7 +179,7 @@ export async function startBenchTraefik(name: string, auth: string, app: string,
     return true;
   });
   const version = execFileSync(bin, ['version'], { encoding: 'utf8' }).match(/Version:\s+(\S+)/)?.[1] ?? '?';
-  return { url, path: '/', ok: 200, proc, pids: () => [proc.pid], describe: `Traefik ${version}: plain-HTTP entry point, forwardAuth (trustForwardHeader false, the 6 identity headers as authResponseHeaders), no access log` };
+  return { url, path: '/', ok: 200, proc, pids: () => [proc.pid], stop: stopper(proc, dir), diagnostics: () => proc.output().slice(-2000), describe: `Traefik ${version}: plain-HTTP entry point, forwardAuth (trustForwardHeader false, the 6 identity headers as authResponseHeaders), no access log` };
 }
 
 /** Status of a request to a peer with `headers`: for the job check before any load. */
