@@ -43,7 +43,9 @@ async function whoTriggered(e: Env, runId: string): Promise<Audit | undefined> {
   const created = Date.parse(run.created);
   return e.s.kg.logs()
     .filter((l) => l['msg'] === 'decision' && l['decision'] === 'allow' && l['method'] === 'POST' && l['path'] === `/api/deployments/${run.deployment_id}/create_flow_run`)
-    .filter((l) => Date.parse(String(l['time'])) <= created + 1000)
+    // keygate decides (and logs) before Prefect creates the run, on the same clock: the last allow at or before
+    // `created` is the caller, as examples/prefect/README.md tells operators.
+    .filter((l) => Date.parse(String(l['time'])) <= created)
     .at(-1);
 }
 
