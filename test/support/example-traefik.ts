@@ -22,6 +22,8 @@ export interface ExampleTraefikOptions {
   /** A path on `host` that answers 200 once the routers are loaded (a public route). */
   readonly readyPath: string;
   readonly port?: number;
+  /** Environment for the Go templates of dynamic.yml (e.g. a secret a middleware reads); PATH is always set. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A running Traefik with an example's files. */
@@ -30,6 +32,8 @@ export interface RunningExampleTraefik {
   /** http://<host>:<port>: what browsers and clients use. */
   readonly origin: string;
   readonly proc: Proc;
+  /** The substituted dynamic file Traefik watches. */
+  readonly dynamicFile: string;
   /** Traefik's JSON access log, one object per request. */
   accessLog(): Array<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -71,9 +75,9 @@ export async function startExampleTraefikFiles(bin: string, o: ExampleTraefikOpt
   writeFileSync(dynamicFile, exampleDynamicFile(o));
   writeFileSync(join(dir, 'traefik.yml'), exampleStaticFile(o.example, port, dynamicFile));
   // Only PATH: nothing from the caller's environment leaks into Traefik's configuration.
-  const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+  const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...o.env } });
   const tr: RunningExampleTraefik = {
-    port, origin: `http://${o.host}:${port}`, proc,
+    port, origin: `http://${o.host}:${port}`, proc, dynamicFile,
     accessLog: () => proc.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
     stop: () => proc.stop(),
   };

@@ -5,11 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { hostRequest, startExampleTraefikFiles, type HostAnswer, type RunningExampleTraefik } from './example-traefik.js';
 import { freePort, startProcess, tempDir, type Proc } from './proc.js';
-import { ROOT } from './proxies.js';
+
+export { hostRequest } from './example-traefik.js';
 
 /** The example's public host name (Traefik's router rules and the policy's `hosts`). */
 export const PREFECT_HOST = 'prefect.example.com';
@@ -124,16 +125,11 @@ asyncio.run(main())
   return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { flowId: string; deploymentId: string };
 }
 
-/** Real Traefik with the example's files. */
-export interface ExampleTraefik {
-  readonly port: number;
-  /** http://prefect.example.com:<port> — what browsers and clients use. */
-  readonly origin: string;
-  readonly proc: Proc;
-  readonly dynamicFile: string;
-  accessLog(): Array<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
+/** Real Traefik with the example's files (test/support/example-traefik.ts). */
+export type ExampleTraefik = RunningExampleTraefik;
+
+/** An answer through Traefik. */
+export type Answer = HostAnswer;
 
 /** Upstream addresses substituted into examples/prefect/traefik/dynamic.yml. */
 export interface ExampleAddresses {
@@ -142,89 +138,17 @@ export interface ExampleAddresses {
   readonly keycloak: string;
 }
 
-/** examples/prefect/traefik/traefik.yml with the `web` entry point on 127.0.0.1:`port` and the file provider on `file`. */
-export function exampleStatic(port: number, file: string): string {
-  const doc = parseDocument(readFileSync(join(ROOT, 'examples/prefect/traefik/traefik.yml'), 'utf8'));
-  if (!doc.hasIn(['entryPoints', 'web', 'address'])) throw new Error('examples/prefect/traefik/traefik.yml has no web entry point');
-  doc.setIn(['entryPoints', 'web', 'address'], `127.0.0.1:${port}`);
-  doc.setIn(['providers', 'file', 'filename'], file);
-  // Traefik's own log to stdout at INFO is kept; the access log (JSON) goes to stdout too.
-  return doc.toString();
-}
-
-/** examples/prefect/traefik/dynamic.yml with keygate's, Prefect's and Keycloak's addresses substituted. */
-export function exampleDynamic(a: ExampleAddresses): string {
-  const doc = parseDocument(readFileSync(join(ROOT, 'examples/prefect/traefik/dynamic.yml'), 'utf8'));
-  const address = doc.getIn(['http', 'middlewares', 'keygate', 'forwardAuth', 'address']);
-  if (typeof address !== 'string') throw new Error('examples/prefect/traefik/dynamic.yml has no keygate forwardAuth address');
-  doc.setIn(['http', 'middlewares', 'keygate', 'forwardAuth', 'address'], `${a.keygate}${new URL(address).pathname}`);
-  for (const [service, url] of [['prefect', a.prefect], ['keycloak', a.keycloak]] as const) {
-    if (!doc.hasIn(['http', 'services', service])) throw new Error(`examples/prefect/traefik/dynamic.yml has no service ${service}`);
-    doc.setIn(['http', 'services', service, 'loadBalancer', 'servers'], [{ url }]);
-  }
-  return doc.toString();
-}
-
-/** Starts Traefik with the example's files and waits until the Prefect router answers /api/health. */
-export async function startExampleTraefik(bin: string, a: ExampleAddresses, port?: number, env: Record<string, string> = {}): Promise<ExampleTraefik> {
-  port ??= await freePort();
-  const dir = tempDir('keygate-traefik-prefect-');
-  const dynamicFile = join(dir, 'dynamic.yml');
-  writeFileSync(dynamicFile, exampleDynamic(a));
-  writeFileSync(join(dir, 'traefik.yml'), exampleStatic(port, dynamicFile));
-  // Only what the files read from the environment (Go templates in dynamic.yml), so no stray setting leaks in.
-  const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } });
-  const tr: ExampleTraefik = {
-    port, origin: `http://${PREFECT_HOST}:${port}`, proc, dynamicFile,
-    accessLog: () => proc.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
-    stop: () => proc.stop(),
-  };
-  const deadline = Date.now() + 30_000;
-  let last = '';
-  for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`traefik exited (${proc.child.exitCode}):\n${proc.output()}`);
-    try {
-      const r = await proxied(tr, '/api/health');
-      if (r.status === 200) return tr;
-      last = `HTTP ${r.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) {
-      await proc.stop();
-      throw new Error(`traefik: the Prefect router did not answer /api/health within 30 s (${last})\n${proc.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** An answer through Traefik. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
+/** Starts Traefik with the Prefect example's files and waits until the Prefect router answers /api/health. */
+export function startExampleTraefik(bin: string, a: ExampleAddresses, port?: number, env: Record<string, string> = {}): Promise<ExampleTraefik> {
+  return startExampleTraefikFiles(bin, {
+    example: 'prefect', host: PREFECT_HOST, keygate: a.keygate, services: { prefect: a.prefect, keycloak: a.keycloak }, readyPath: '/api/health',
+    ...(port !== undefined ? { port } : {}), env,
+  });
 }
 
 /** A request to `path` through Traefik with Host prefect.example.com:<port>. */
 export function proxied(tr: Pick<ExampleTraefik, 'port'>, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
   return hostRequest(tr.port, `${PREFECT_HOST}:${tr.port}`, path, opts);
-}
-
-/** A plain HTTP request to 127.0.0.1:`port` with the given Host header. */
-export function hostRequest(port: number, host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    // A fresh connection per request, with the body's length: a refused request's unread body never leaks into the next.
-    const length = opts.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(opts.body)) };
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: false, headers: { host, ...length, ...opts.headers }, timeout: 30_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: no answer within 30 s`)));
-    req.on('error', reject);
-    req.end(opts.body);
-  });
 }
 
 /**
