@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
-import { startKeygate, type TestKeygate } from '../../support/keygate.js';
-import { realKeycloak } from '../../support/keycloak.js';
-import { requireReal } from '../../support/real-systems.js';
-import { startTraefik, traefikRequest, type Traefik } from '../../support/traefik.js';
+import type { TestKeygate } from '../../support/keygate.js';
+import { traefikRequest, type Traefik } from '../../support/traefik.js';
+import { traefikStack } from '../../support/traefik-stack.js';
 import { startUpstream, type Upstream } from '../../support/upstream.js';
 
 const REALM = 'kg-accounts';
@@ -55,19 +54,12 @@ const FORGED_IDENTITY = {
 } as const;
 
 interface Env { kg: TestKeygate; app: Upstream; traefik: Traefik; alice: string }
+const stack = traefikStack({ realm: REALM, policy: POLICY, app: startUpstream });
 let setup: Promise<Env | undefined> | undefined;
-let env: Env | undefined;
 const ready = (t: TestContext): Promise<Env | undefined> => (setup ??= start(t));
 async function start(t: TestContext): Promise<Env | undefined> {
-  const bin = requireReal(t, 'traefik');
-  const kc = await realKeycloak(t, REALM);
-  if (bin === undefined || kc === undefined) return undefined;
-  const kg = await startKeygate(kc.issuer(REALM), POLICY, { env: { KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32' } });
-  const app = await startUpstream();
-  const traefik = await startTraefik(bin, { keygate: kg.url, app: app.url });
-  const alice = (await kc.password(REALM, { id: 'keygate', secret: 'keygate-secret' }, 'alice', 'alice-password')).access_token;
-  env = { kg, app, traefik, alice };
-  return env;
+  const s = await stack.ready(t);
+  return s === undefined ? undefined : { ...s, alice: await s.token('alice') };
 }
 
 type Seen = { method: string; url: string; headers: Record<string, string | undefined> };
@@ -84,11 +76,7 @@ function decisions(kg: TestKeygate, from: number): Array<Record<string, unknown>
 const decisionCount = (kg: TestKeygate): number => decisions(kg, 0).length;
 
 describe('real Traefik 3.7: client-forged headers', () => {
-  after(async () => {
-    await env?.traefik.stop();
-    await env?.app.close();
-    await env?.kg.close();
-  });
+  after(() => stack.stop());
 
   it('forged X-Auth-* headers and their X_Auth_User-style aliases never reach the app, with a valid token', async (t) => {
     const e = await ready(t);

@@ -4,14 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
-import { startKeygate, type TestKeygate } from '../../support/keygate.js';
-import { realKeycloak, type RealKeycloak } from '../../support/keycloak.js';
+import type { TestKeygate } from '../../support/keygate.js';
+import type { RealKeycloak } from '../../support/keycloak.js';
 import { requireReal } from '../../support/real-systems.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from '../../support/proxies.js';
 import { startTraefik, traefikRequest, warningLines, type Traefik } from '../../support/traefik.js';
+import { traefikStack } from '../../support/traefik-stack.js';
 import { eventually } from '../../support/wait.js';
 import { startUpstream, type Upstream } from '../../support/upstream.js';
 
@@ -40,31 +41,16 @@ rules:
 `;
 
 interface Env { kc: RealKeycloak; kg: TestKeygate; app: Upstream; traefik: Traefik; alice: string; bob: string }
+const stack = traefikStack({ realm: REALM, policy: POLICY, app: startUpstream });
 let setup: Promise<Env | undefined> | undefined;
-let env: Env | undefined;
 const ready = (t: TestContext): Promise<Env | undefined> => (setup ??= start(t));
 async function start(t: TestContext): Promise<Env | undefined> {
-  const bin = requireReal(t, 'traefik');
-  const kc = await realKeycloak(t, REALM);
-  if (bin === undefined || kc === undefined) return undefined;
-  const kg = await startKeygate(kc.issuer(REALM), POLICY, { env: { KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32' } });
-  const app = await startUpstream();
-  const traefik = await startTraefik(bin, { keygate: kg.url, app: app.url });
-  const client = { id: 'keygate', secret: 'keygate-secret' };
-  env = {
-    kc, kg, app, traefik,
-    alice: (await kc.password(REALM, client, 'alice', 'alice-password')).access_token,
-    bob: (await kc.password(REALM, client, 'bob', 'bob-password')).access_token,
-  };
-  return env;
+  const s = await stack.ready(t);
+  return s === undefined ? undefined : { ...s, alice: await s.token('alice'), bob: await s.token('bob') };
 }
 
 describe('real Traefik 3.7 with the shipped files', () => {
-  after(async () => {
-    await env?.traefik.stop();
-    await env?.app.close();
-    await env?.kg.close();
-  });
+  after(() => stack.stop());
 
   it('routes the UI and /api through the keygate middleware, with no rewrite, and the app receives the identity headers', async (t) => {
     const e = await ready(t);

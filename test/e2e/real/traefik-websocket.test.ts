@@ -10,10 +10,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
-import { startKeygate, type TestKeygate } from '../../support/keygate.js';
-import { realKeycloak } from '../../support/keycloak.js';
-import { requireReal } from '../../support/real-systems.js';
-import { startTraefik, type Traefik } from '../../support/traefik.js';
+import type { TestKeygate } from '../../support/keygate.js';
+import type { Traefik } from '../../support/traefik.js';
+import { traefikStack } from '../../support/traefik-stack.js';
 
 const REALM = 'kg-accounts';
 const HOST = 'prefect.example.com';
@@ -120,19 +119,12 @@ function handshake(tr: Traefik, path: string, headers: Record<string, string>, m
 }
 
 interface Env { kg: TestKeygate; app: EchoApp; traefik: Traefik; alice: string }
+const stack = traefikStack({ realm: REALM, policy: POLICY, app: startEchoApp });
 let setup: Promise<Env | undefined> | undefined;
-let env: Env | undefined;
 const ready = (t: TestContext): Promise<Env | undefined> => (setup ??= start(t));
 async function start(t: TestContext): Promise<Env | undefined> {
-  const bin = requireReal(t, 'traefik');
-  const kc = await realKeycloak(t, REALM);
-  if (bin === undefined || kc === undefined) return undefined;
-  const kg = await startKeygate(kc.issuer(REALM), POLICY, { env: { KEYGATE_TRUSTED_PROXIES: '127.0.0.1/32' } });
-  const app = await startEchoApp();
-  const traefik = await startTraefik(bin, { keygate: kg.url, app: app.url });
-  const alice = (await kc.password(REALM, { id: 'keygate', secret: 'keygate-secret' }, 'alice', 'alice-password')).access_token;
-  env = { kg, app, traefik, alice };
-  return env;
+  const s = await stack.ready(t);
+  return s === undefined ? undefined : { ...s, alice: await s.token('alice') };
 }
 
 /** keygate's last decision log line. */
@@ -141,11 +133,7 @@ function lastDecision(kg: TestKeygate): Record<string, unknown> | undefined {
 }
 
 describe('real Traefik 3.7: WebSocket upgrades', () => {
-  after(async () => {
-    await env?.traefik.stop();
-    await env?.app.close();
-    await env?.kg.close();
-  });
+  after(() => stack.stop());
 
   it('an anonymous upgrade gets 401 and never reaches the app', async (t) => {
     const e = await ready(t);
