@@ -6,6 +6,7 @@
 import { importJWK, type JWK, type JWSHeaderParameters } from 'jose';
 import { AuthError } from '../errors.js';
 import { isRecord } from './claims.js';
+import { readBody } from '../util/bounded-fetch.js';
 import { importVerificationKey, type VerificationKey } from './jws.js';
 
 /** Removed kids remembered (a realm rarely holds more than a few keys). */
@@ -145,8 +146,8 @@ export class JwksCache {
       // The signal also covers the body: a server that sends headers and then trickles is cut off too.
       res = await this.#opts.fetch(jwksUri, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const text = await readLimited(res, maxBytes);
-      return JSON.parse(text) as unknown;
+      const body = await readBody(res, maxBytes, jwksUri);
+      return JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
     } catch (err) {
       const why = err instanceof Error && err.name === 'TimeoutError' ? `no complete answer within ${timeoutMs} ms` : describe(err);
       throw new Error(why, { cause: err });
@@ -275,30 +276,6 @@ export function signatureKeys(body: unknown, maxKeys: number = JWKS_DEFAULTS.max
     out.set(kid, k as JWK);
   }
   return out;
-}
-
-/** The body as text, refusing (and cancelling) it once it exceeds `maxBytes`, whatever Content-Length says. */
-export async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel();
-    throw new Error(`body of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
-  }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`body exceeds the ${maxBytes}-byte limit`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A fetch failure with its low-level cause (ECONNREFUSED, DNS, TLS) when undici wrapped one. */
