@@ -98,4 +98,20 @@ if [ ! -x "$gobin/oauth2-proxy" ] || [ "$(cat "$cache/go/oauth2-proxy.version" 2
   printf '%s' "$OAUTH2_PROXY_MODULE_VERSION" > "$cache/go/oauth2-proxy.version"
 fi
 
+# 7. An OpenTelemetry Collector (OTLP receiver + file exporter) for the tracing test: the builder (ocb) by go install,
+#    then the builder compiles the collector from scripts/otelcol-builder.yaml through the Go module proxy.
+otelcol_stamp="$OTELCOL_BUILDER_VERSION $OTELCOL_VERSION $(sha256sum "$root/scripts/otelcol-builder.yaml" | cut -c1-16)"
+if [ ! -x "$cache/otelcol/keygate-otelcol" ] || [ "$(cat "$cache/go/otelcol.version" 2>/dev/null)" != "$otelcol_stamp" ]; then
+  log "go install the OpenTelemetry Collector builder @$OTELCOL_BUILDER_VERSION, then build the collector @$OTELCOL_VERSION"
+  GOBIN="$gobin" GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOFLAGS=-modcacherw \
+    go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION" \
+    2> >(grep -v '^go: downloading' >&2)
+  mkdir -p "$cache/otelcol"
+  sed -e "s#@OUT@#$cache/otelcol#" -e "s#@VERSION@#$OTELCOL_VERSION#g" "$root/scripts/otelcol-builder.yaml" > "$cache/otelcol/builder.yaml"
+  GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOFLAGS=-modcacherw \
+    "$gobin/builder" --config "$cache/otelcol/builder.yaml" > "$cache/otelcol/build.log" 2>&1 \
+    || { cat "$cache/otelcol/build.log" >&2; exit 1; }
+  printf '%s' "$otelcol_stamp" > "$cache/go/otelcol.version"
+fi
+
 log "ready in $(( $(date +%s) - started )) s (cache: $cache)"

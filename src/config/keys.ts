@@ -49,6 +49,7 @@ export const KEYS = {
   idpMaxJwksKeys: { path: ['idp', 'maxJwksKeys'], env: 'KEYGATE_IDP_MAX_JWKS_KEYS' },
   redisConnectTimeout: { path: ['redis', 'connectTimeoutMs'], env: 'KEYGATE_REDIS_CONNECT_TIMEOUT_MS' },
   redisCommandTimeout: { path: ['redis', 'commandTimeoutMs'], env: 'KEYGATE_REDIS_COMMAND_TIMEOUT_MS' },
+  traceSubject: { path: ['tracing', 'subject'], env: 'KEYGATE_TRACE_SUBJECT' },
 } as const satisfies Record<string, KeySpec>;
 
 /** Variables that may instead be read from a file named by `<VARIABLE>_FILE` (Kubernetes secrets). */
@@ -58,7 +59,7 @@ export const FILE_VARIABLES: readonly string[] = ['KEYGATE_CLIENT_SECRET', 'KEYG
 export const CONFIG_VARIABLE = 'KEYGATE_CONFIG';
 
 /** The YAML mappings that hold nested keys. */
-export const SECTIONS: readonly string[] = ['cookie', 'headers', 'limits', 'shutdown', 'idp', 'redis'];
+export const SECTIONS: readonly string[] = ['cookie', 'headers', 'limits', 'shutdown', 'idp', 'redis', 'tracing'];
 
 /** Allowed YAML keys, per section (`''` = top level). */
 export function allowedKeys(section: string): string[] {

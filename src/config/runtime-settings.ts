@@ -1,8 +1,9 @@
 /** Request-size limits, graceful-shutdown timing, and the bounds of calls to Keycloak and Redis. */
+import { readTracingSettings } from '../telemetry/settings.js';
 import { KEYS } from './keys.js';
-import { orDefault, readInt } from './read.js';
-import type { Ctx } from './source.js';
-import type { IdpBoundsConfig, LimitsConfig, RedisBoundsConfig, ShutdownConfig } from './types.js';
+import { orDefault, readBool, readInt } from './read.js';
+import { envProblem, type Ctx } from './source.js';
+import type { IdpBoundsConfig, LimitsConfig, RedisBoundsConfig, ShutdownConfig, TracingConfig } from './types.js';
 
 /** Defaults of the limits section: room for a 40-role session cookie in chunks plus the app's own cookies; a logout token is 1-2 KB. */
 export const DEFAULT_LIMITS: LimitsConfig = { maxHeaderBytes: 32 * 1024, maxBodyBytes: 16 * 1024 };
@@ -50,4 +51,20 @@ export function readRedisBounds(ctx: Ctx): RedisBoundsConfig {
     connectTimeoutMs: orDefault(readInt(ctx, KEYS.redisConnectTimeout, 100, 30_000), DEFAULT_REDIS_BOUNDS.connectTimeoutMs),
     commandTimeoutMs: orDefault(readInt(ctx, KEYS.redisCommandTimeout, 50, 20_000), DEFAULT_REDIS_BOUNDS.commandTimeoutMs),
   };
+}
+
+/**
+ * Tracing: on only through the standard OTEL_* variables (telemetry/settings), each bad one an error naming it;
+ * tracing.subject (KEYGATE_TRACE_SUBJECT) adds the subject id to decision spans, and warns when tracing is off.
+ */
+export function readTracing(ctx: Ctx, env: Readonly<Record<string, string | undefined>>): TracingConfig | undefined {
+  const read = readBool(ctx, KEYS.traceSubject);
+  const subject = orDefault(read, false);
+  const { settings, problems } = readTracingSettings(env);
+  for (const p of problems) ctx.errors.push(envProblem(p.variable, p.message));
+  if (settings === undefined) {
+    if (read.state === 'ok' && subject && problems.length === 0) ctx.warnings.push(read.found.problem('is true but tracing is off (no OTEL_TRACES_EXPORTER=otlp or OTEL_EXPORTER_OTLP_ENDPOINT): it has no effect'));
+    return undefined;
+  }
+  return { ...settings, subject };
 }

@@ -1,4 +1,5 @@
 /** The validated configuration of keygate. Built by config/validate, read everywhere else. */
+import type { TracingSettings } from '../telemetry/settings.js';
 
 /** Names of the identity headers sent upstream on 200 answers. */
 export interface HeaderNames {
@@ -109,4 +110,11 @@ export interface Config {
   readonly shutdown: ShutdownConfig;
   readonly idp: IdpBoundsConfig;
   readonly redis: RedisBoundsConfig;
+  /** OpenTelemetry tracing, from the standard OTEL_* variables; absent = off (the default). */
+  readonly tracing?: TracingConfig | undefined;
+}
+
+/** Tracing settings plus keygate's own opt-in: the subject id (`sub`) as the decision span's `enduser.id`. */
+export interface TracingConfig extends TracingSettings {
+  readonly subject: boolean;
 }

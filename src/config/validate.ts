@@ -3,7 +3,7 @@ import type { Problem, Validated } from '../util/problems.js';
 import { algorithmProblem, ALLOWED_ALGORITHMS, issuerProblem, keycloakIssuerProblem } from './checks.js';
 import { KEYS } from './keys.js';
 import { fail, forEachItem, missing, orDefault, readBool, readInt, readList, readString, required, warn } from './read.js';
-import { readIdpBounds, readLimits, readRedisBounds, readShutdown } from './runtime-settings.js';
+import { readIdpBounds, readLimits, readRedisBounds, readShutdown, readTracing } from './runtime-settings.js';
 import { readServer } from './server-settings.js';
 import { readHeaders, readSession } from './session-settings.js';
 import { createContext, type Ctx, type RawConfigInput } from './source.js';
@@ -26,10 +26,11 @@ export function validateConfig(input: RawConfigInput): Validated<Config> {
   const shutdown = readShutdown(ctx);
   const idp = readIdpBounds(ctx);
   const redis = readRedisBounds(ctx);
+  const tracing = readTracing(ctx, input.env);
   if (ctx.errors.length > 0 || issuer === undefined || client === undefined || session === undefined || headers === undefined || server === undefined) {
     return { errors: inOrder(ctx.errors), warnings: inOrder(ctx.warnings) };
   }
-  return { value: { ...issuer, ...client, ...tokens, ...session, headers, ...server, limits, shutdown, idp, redis }, errors: [], warnings: inOrder(ctx.warnings) };
+  return { value: { ...issuer, ...client, ...tokens, ...session, headers, ...server, limits, shutdown, idp, redis, ...(tracing === undefined ? {} : { tracing }) }, errors: [], warnings: inOrder(ctx.warnings) };
 }
 
 /** File problems in reading order (line, then column), then environment problems in the order found. */

@@ -43,10 +43,11 @@ const LOCATIONS: Readonly<Record<string, () => string>> = {
   promtool: () => join(cacheDir(), 'go/bin/promtool'),
   helm: () => join(cacheDir(), 'go/bin/helm'),
   'oauth2-proxy': () => join(cacheDir(), 'go/bin/oauth2-proxy'),
+  otelcol: () => join(cacheDir(), 'otelcol/keygate-otelcol'),
 };
 
 /** Name of a real program that scripts/real-systems.sh installs. */
-export type RealProgram = 'traefik' | 'caddy-2.11' | 'temporal' | 'prefect' | 'moto_server' | 'kubectl' | 'prometheus' | 'promtool' | 'helm' | 'oauth2-proxy';
+export type RealProgram = 'traefik' | 'caddy-2.11' | 'temporal' | 'prefect' | 'moto_server' | 'kubectl' | 'prometheus' | 'promtool' | 'helm' | 'oauth2-proxy' | 'otelcol';
 
 /** Path of an installed real program, or undefined. */
 export function realProgram(name: RealProgram): string | undefined {
