@@ -17,6 +17,9 @@ import type { CompiledPolicy } from './policy/compile.js';
 import { PolicyStore, readPolicyFile } from './service/policy-store.js';
 import { AuthError } from './errors.js';
 import { createLogger, type Logger } from './util/log.js';
+import { createTracer } from './telemetry/tracer.js';
+import { tracedFetch } from './telemetry/traced-fetch.js';
+import { version } from './version.js';
 
 /** Code-level options (test hooks and fault injection); never YAML keys. */
 export interface ServiceOptions {
@@ -109,7 +112,15 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   if (opts.watchPolicy !== false) policy.watch();
   // Bearer tokens of a logged-out Keycloak session are refused too; the store arrives with the session layer.
   let isRevoked: ((sid: string) => boolean) | undefined;
-  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, isRevoked: (sid) => isRevoked?.(sid) === true });
+  // Tracing (OTEL_* variables): off = no tracer, and nothing on the hot path or around IdP calls changes.
+  const tracer = config.tracing === undefined ? undefined : createTracer(config.tracing, {
+    version: version(), subject: config.tracing.subject,
+    onDrop: (reason, spans) => metrics.traceSpansDropped.inc({ reason }, spans),
+    onExportError: (message) => log.warn('trace export failed', { problem: message }),
+  });
+  if (tracer !== undefined) closers.push(() => tracer.shutdown());
+  const traced = tracer === undefined ? {} : { fetch: tracedFetch(opts.keycloak?.fetch ?? fetch, tracer) };
+  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, ...traced, isRevoked: (sid) => isRevoked?.(sid) === true });
   closers.push(() => keycloak.close());
   await keycloak.start();
   const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log, policy: () => policy.current }) : undefined;
@@ -131,6 +142,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
     }),
     sessions: sessions?.layer,
     isTrustedPeer: compileCidrs(config.trustedProxies),
+    tracer,
   });
   let stopping = false;
   const app = createApp({
@@ -149,6 +161,8 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
     keycloak.close();
     await sessions?.close();
     if (metricsServer !== undefined) await closeServer(metricsServer);
+    // Spans still queued are exported (each batch within its deadline) before the process exits.
+    await tracer?.shutdown();
     log.flush();
   };
   let shutdown: Promise<void> | undefined;

@@ -4,8 +4,8 @@ import { loadConfig } from '../config/load.js';
 import { explainCommand } from './explain.js';
 import type { CliIo } from './io.js';
 import { testCommand } from './test-cases.js';
-import { readFileSync } from 'node:fs';
 import { suggest } from '../config/suggest.js';
+import { version } from '../version.js';
 
 /** The usage text of `keygate`. */
 export const USAGE = `usage: keygate [command] [options]
@@ -32,18 +32,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-/** The version in package.json (two levels above dist/src/cli, three above src/cli when run from source). */
-export function version(): string {
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg: unknown = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
-      if (typeof pkg === 'object' && pkg !== null && 'name' in pkg && pkg.name === 'keygate' && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return 'unknown';
-}
 
 /** Dispatches `argv` (without node and script) to its command. */
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {

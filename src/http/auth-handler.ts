@@ -9,6 +9,8 @@ import type { BasicExchange } from '../identity/basic-credentials.js';
 import type { Identity } from '../identity/types.js';
 import type { DecisionLabel, Metrics } from '../metrics/metrics.js';
 import { NO_RULE, type Decision, type DecisionReason, type StepUp, type Target } from '../policy/types.js';
+import { endDecisionSpan } from '../telemetry/decision-span.js';
+import type { Span, Tracer } from '../telemetry/tracer.js';
 import type { Logger } from '../util/log.js';
 import { allowAnswer, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, stepUpAnswer, type Answer, type ForbiddenContext, type RequestKind } from './respond.js';
 import { nginxTarget, traefikTarget, type ProxyKind } from './target.js';
@@ -55,6 +57,8 @@ export interface AuthHandlerDeps {
   readonly isTrustedPeer: (ip: string) => boolean;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** OpenTelemetry tracer; absent = tracing off, and the hot path does no tracing work at all. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** What one subrequest came to, for the answer, the metric and the audit line. */
@@ -77,21 +81,23 @@ export function createAuthHandler(deps: AuthHandlerDeps): (req: IncomingMessage,
     const started = performance.now();
     // A subrequest's body (if a proxy sends one) is never read: drain it now, as node's own fast path does.
     req.resume();
+    // The decision span sits under the proxy's traceparent; IdP calls made for this decision become its children.
+    const span = deps.tracer?.startDecision(req.headers['traceparent']);
     let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = decideRequest(deps, allowed, req, proxy);
+      outcome = span === undefined ? decideRequest(deps, allowed, req, proxy) : deps.tracer!.within(span, () => decideRequest(deps, allowed, req, proxy));
     } catch (err) {
       outcome = failure(err);
     }
     // Decisions that need no I/O (public rules, cached tokens, errors) are answered without a promise.
-    if (outcome instanceof Promise) outcome.then((o) => finishSafely(deps, req, res, proxy, o, started), (err: unknown) => finishSafely(deps, req, res, proxy, failure(err), started));
-    else finishSafely(deps, req, res, proxy, outcome, started);
+    if (outcome instanceof Promise) outcome.then((o) => finishSafely(deps, req, res, proxy, o, started, span), (err: unknown) => finishSafely(deps, req, res, proxy, failure(err), started, span));
+    else finishSafely(deps, req, res, proxy, outcome, started, span);
   };
 }
 
-function finishSafely(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse, proxy: ProxyKind, o: Outcome, started: number): void {
+function finishSafely(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse, proxy: ProxyKind, o: Outcome, started: number, span: Span | undefined): void {
   try {
-    finish(deps, req, res, proxy, o, started);
+    finish(deps, req, res, proxy, o, started, span);
   } catch (err) {
     deps.log.error('failed to write answer', { error: err instanceof Error ? err.message : String(err) });
     if (!res.headersSent) writeAnswer(res, internalAnswer());
@@ -247,7 +253,7 @@ function withCookies(a: Answer, cookies: readonly string[]): Answer {
   return { ...a, headers: { ...a.headers, 'set-cookie': [...list, ...cookies] } };
 }
 
-function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse, proxy: ProxyKind, o: Outcome, started: number): void {
+function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse, proxy: ProxyKind, o: Outcome, started: number, span: Span | undefined): void {
   // An allow is only ever written from a policy allow decision: fail closed on any mismatch.
   const answer = o.answer.status === 200 && o.decision !== 'allow' ? internalAnswer() : o.answer;
   writeAnswer(res, answer);
@@ -264,6 +270,10 @@ function finish(deps: AuthHandlerDeps, req: IncomingMessage, res: ServerResponse
     // Undefined fields are left out of the line.
     error: o.error?.code, detail: o.error?.detail,
   });
+  if (span !== undefined) {
+    const method = t?.method ?? req.headers['x-forwarded-method']?.toString().slice(0, 16);
+    endDecisionSpan(span, { decision: o.decision, rule: o.rule, reason: o.reason, proxy, status: answer.status, method, error: o.error?.code, subject: id?.sub }, deps.tracer?.subject === true);
+  }
 }
 
 /** Writes an answer; answers built by http/respond already carry their content-length. */

@@ -23,6 +23,8 @@ export interface Metrics {
   readonly untrustedPeerRequests: Counter;
   /** Basic client credentials that got no token (identity/basic-credentials), by reason. */
   readonly basicExchangeFailures: Counter<'reason'>;
+  /** Finished trace spans that never reached the collector (telemetry/exporter), by reason. */
+  readonly traceSpansDropped: Counter<'reason'>;
 }
 
 /** Histogram buckets from 50 µs to 1 s. */
@@ -64,6 +66,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     idpUp: new Gauge({ name: 'keygate_idp_up', help: '1 when the last contact with the identity provider succeeded.', registers }),
     untrustedPeerRequests: new Counter({ name: 'keygate_untrusted_peer_requests_total', help: 'Forward-auth requests from peers outside trustedProxies.', registers }),
     basicExchangeFailures: new Counter({ name: 'keygate_basic_exchange_failures_total', help: 'Basic client credentials (basicClients) that got no token, by reason.', labelNames: ['reason'] as const, registers }),
+    traceSpansDropped: new Counter({ name: 'keygate_trace_spans_dropped_total', help: 'Trace spans dropped before export (queue_full, export_failed); 0 while tracing is off.', labelNames: ['reason'] as const, registers }),
   };
   // Create every known labelled series at 0, so increase() and alerts see the first event too.
   for (const result of ['success', 'failure'] as const) m.jwksRefreshes.inc({ result }, 0);
@@ -74,6 +77,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
   }
   for (const kind of ['rp', 'backchannel'] as const) m.logouts.inc({ kind }, 0);
   for (const reason of BASIC_FAILURES) m.basicExchangeFailures.inc({ reason }, 0);
+  for (const reason of ['queue_full', 'export_failed'] as const) m.traceSpansDropped.inc({ reason }, 0);
   return m;
 }
 
