@@ -1,6 +1,6 @@
 /** The error catalog: every stable error code keygate can answer with, and its public face. */
 
-/** Every error code keygate uses. Each appears in the README's error table. */
+/** Every error code keygate uses. Each appears in the error table of docs/error-codes.md. */
 export type ErrorCode =
   | 'ERR_NO_CREDENTIALS'
   | 'ERR_TOKEN_INVALID'

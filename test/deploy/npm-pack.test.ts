@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Ajv, type AnySchema } from 'ajv';
@@ -68,6 +68,14 @@ describe('npm pack: the package installs into an empty folder and runs', { timeo
     const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
     assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
     assert.equal(record(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as unknown, 'package.json')['license'], 'Apache-2.0', 'package.json names the LICENSE file\'s licence');
+  });
+
+  it('the tarball carries docs/, which README.md links to', () => {
+    assert.ok(packed !== undefined);
+    const files = new Set(packed.files.map((f) => f.path));
+    const docs = filesUnder('docs', ['.md']).map((f) => relative(ROOT, f).split(sep).join('/'));
+    assert.ok(docs.includes('docs/configuration.md'), `docs/configuration.md is missing from the repository: ${docs.join(', ')}`);
+    assert.deepEqual(docs.filter((f) => !files.has(f)), [], 'docs missing from the tarball');
   });
 
   it('npm install <tarball> in an empty folder installs keygate and its dependencies from the registry', { timeout: INSTALL_TIMEOUT_MS }, async () => {

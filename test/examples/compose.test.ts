@@ -128,7 +128,7 @@ describe('the examples\' compose files', () => {
         for (const name of Object.keys(env)) assert.ok(known.has(name), `${name} is not a variable keygate reads`);
         const r = validateConfig({ env, readFile: () => '' });
         assert.deepEqual(r.errors.map(formatProblem), [], 'keygate would refuse to start');
-        // The two switches of the plain-http demo, and nothing else; README.md says how to drop both.
+        // The two switches of the plain-http demo, and nothing else; each example's README.md ("Going to production") says how to drop both.
         assert.deepEqual(r.warnings.map((w) => formatProblem(w).split(':')[0]), ['$KEYGATE_ALLOW_INSECURE_ISSUER', '$KEYGATE_COOKIE_SECURE']);
         assert.ok(r.value !== undefined);
         const traefikIp = str(record(record(record(all['traefik'], 'traefik')['networks'], 'traefik networks')['edge'], 'edge')['ipv4_address'], 'traefik ipv4_address');

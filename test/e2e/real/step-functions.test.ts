@@ -223,7 +223,7 @@ describe('Step Functions example: the trigger behind real Traefik and keygate, r
     const e = await ready(t);
     if (e === undefined) return;
     const whoami = (headers: string[][]): Promise<Response> => fetch(`${e.trigger.url}/api/whoami`, { headers: new Headers(headers as Array<[string, string]>) });
-    // keygate encodes each element: a role named "a,b" arrives as a%2Cb (README Policy, identity headers).
+    // keygate encodes each element: a role named "a,b" arrives as a%2Cb (docs/security.md, identity headers).
     const listed = await whoami([['x-auth-subject', 's-1'], ['x-auth-user', 'u'], ['x-auth-roles', 'a%2Cb,sfn-orders-starter'], ['x-auth-groups', '/t%C3%A9am']]);
     assert.equal(listed.status, 200);
     const { caller } = await listed.json() as { caller: Record<string, unknown> };

@@ -11,7 +11,7 @@
  *
  * keygate runs with passAccessToken, so the echo app sees the session's current access token: the test reads
  * `auth_time` and `acr` from what Keycloak issued, before and after. Traefik runs the shipped files plus one dynamic
- * file whose middleware is the shipped `keygate` middleware with `Authorization` added (as the README says to with
+ * file whose middleware is the shipped `keygate` middleware with `Authorization` added (as docs/proxies.md says to with
  * passAccessToken), on routers for the host with a higher priority than the shipped ones.
  */
 import assert from 'node:assert/strict';

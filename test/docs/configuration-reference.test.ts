@@ -1,4 +1,4 @@
-/** The README's configuration reference lists exactly the keys validateConfig knows, each with its variable. */
+/** The configuration reference (docs/configuration.md) lists exactly the keys validateConfig knows, each with its variable. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,10 +8,10 @@ import { KEYS, type KeySpec } from '../../src/config/keys.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Rows of the table under `### Reference`: the keys named in the first cell (`headers.user` / `.email` …) → the row. */
+/** Rows of the table under `## Reference`: the keys named in the first cell (`headers.user` / `.email` …) → the row. */
 function referenceRows(): Map<string, string> {
-  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = text.indexOf('### Reference');
+  const text = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+  const start = text.indexOf('## Reference');
   const lines = text.slice(start).split('\n');
   const head = lines.findIndex((l) => l.startsWith('|'));
   const end = lines.findIndex((l, i) => i > head && !l.startsWith('|'));
@@ -26,7 +26,7 @@ function referenceRows(): Map<string, string> {
   return rows;
 }
 
-describe('README configuration reference', () => {
+describe('docs/configuration.md reference', () => {
   const rows = referenceRows();
   for (const spec of Object.values(KEYS) as KeySpec[]) {
     const key = spec.path.join('.');
