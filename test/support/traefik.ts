@@ -38,16 +38,19 @@ export interface TraefikOptions {
    * file is broken (e.g. a warning Traefik gives without `trustForwardHeader`).
    */
   readonly breakDynamic?: (doc: Document) => void;
+  /** Adds to the shipped static file (e.g. a `tracing` section); the shipped settings stay. */
+  readonly addStatic?: (doc: Document) => void;
 }
 
 /** The shipped static file with the entry points on loopback ports and the file provider on `dynamicDir`. */
-export function staticConfig(ports: Traefik['ports'], dynamicDir: string): string {
+export function staticConfig(ports: Traefik['ports'], dynamicDir: string, addStatic?: (doc: Document) => void): string {
   const doc = parseDocument(readFileSync(join(ROOT, 'traefik/traefik.yml'), 'utf8'));
   for (const [name, port] of Object.entries(ports)) {
     if (!doc.hasIn(['entryPoints', name, 'address'])) throw new Error(`traefik/traefik.yml has no entry point ${name}`);
     doc.setIn(['entryPoints', name, 'address'], `127.0.0.1:${port}`);
   }
   doc.setIn(['providers', 'file', 'directory'], dynamicDir);
+  addStatic?.(doc);
   return doc.toString();
 }
 
@@ -72,7 +75,7 @@ export async function startTraefik(bin: string, opts: TraefikOptions): Promise<T
   const dir = tempDir('keygate-traefik-');
   const dynamicDir = join(dir, 'dynamic');
   mkdirSync(dynamicDir);
-  writeFileSync(join(dir, 'traefik.yml'), staticConfig(ports, dynamicDir));
+  writeFileSync(join(dir, 'traefik.yml'), staticConfig(ports, dynamicDir, opts.addStatic));
   writeFileSync(join(dynamicDir, 'keygate.yml'), dynamicConfig(opts.keygate, opts.app, opts.breakDynamic));
   for (const [name, text] of Object.entries(opts.extraDynamic ?? {})) writeFileSync(join(dynamicDir, name), text);
   const proc = startProcess(bin, [`--configFile=${join(dir, 'traefik.yml')}`], { cwd: dir });
