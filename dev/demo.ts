@@ -8,19 +8,19 @@ import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_HEADERS } from '../config/session-settings.js';
-import { validateConfig } from '../config/validate.js';
-import { compactDecisionLogger } from '../../dev/audit-lines.js';
-import { startGateway } from '../../dev/gateway.js';
-import { startDemoApp } from '../../dev/demo-app.js';
-import { startService } from '../main.js';
-import { createSessionModule } from '../session/module.js';
-import { createLogger, type Logger } from '../util/log.js';
-import { formatProblem } from '../util/problems.js';
-import { argProblem, wantsHelp } from './args.js';
-import type { CliIo } from './io.js';
+import { DEFAULT_HEADERS } from '../src/config/session-settings.js';
+import { validateConfig } from '../src/config/validate.js';
+import { compactDecisionLogger } from './audit-lines.js';
+import { startGateway } from './gateway.js';
+import { startDemoApp } from './demo-app.js';
+import { startService } from '../src/main.js';
+import { createSessionModule } from '../src/session/module.js';
+import { createLogger, type Logger } from '../src/util/log.js';
+import { formatProblem } from '../src/util/problems.js';
+import { argProblem, wantsHelp } from '../src/cli/args.js';
+import type { CliIo } from '../src/cli/io.js';
 
-const DEMO_POLICY = fileURLToPath(new URL('../../../examples/demo/policy.yaml', import.meta.url));
+const DEMO_POLICY = fileURLToPath(new URL('../../examples/demo/policy.yaml', import.meta.url));
 /** The identity headers keygate sends by default, copied by the gateway like Traefik's authResponseHeaders. */
 const HEADERS = Object.values(DEFAULT_HEADERS);
 
@@ -53,9 +53,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const ports: Ports = { gateway: Number(values['gateway-port']), idp: Number(values['idp-port']), keygate: Number(values['keygate-port']), app: Number(values['app-port']) };
   if (Object.values(ports).some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return usage(io, 'ports must be integers 0-65535');
-  let idpModule: typeof import('../../dev/idp/index.js');
+  let idpModule: typeof import('./idp/index.js');
   try {
-    idpModule = await import('../../dev/idp/index.js');
+    idpModule = await import('./idp/index.js');
   } catch {
     io.stderr('keygate dev: the dev identity provider needs the development dependencies (oidc-provider); run `npm install` in a clone of keygate. It is never part of a production install.\n');
     return 1;
@@ -100,7 +100,7 @@ function bindError(host: string, port: number): Promise<string | undefined> {
   });
 }
 
-async function runDemo(io: CliIo, idpModule: typeof import('../../dev/idp/index.js'), host: string, policyFile: string, ports: Ports): Promise<number> {
+async function runDemo(io: CliIo, idpModule: typeof import('./idp/index.js'), host: string, policyFile: string, ports: Ports): Promise<number> {
   const idp = await idpModule.startKeycloakLookalike({
     host, port: ports.idp, realm: 'demo', users: idpModule.DEMO_USERS,
     clients: [idpModule.demoKeygateClient(), idpModule.DEMO_CI_RUNNER, idpModule.DEMO_CI_READER],
