@@ -13,6 +13,7 @@ import { validateConfig } from '../src/config/validate.js';
 import { compactDecisionLogger } from './audit-lines.js';
 import { startGateway } from './gateway.js';
 import { startDemoApp } from './demo-app.js';
+import { DEMO_CI_READER, DEMO_CI_RUNNER, DEMO_USERS, demoKeygateClient, isLoopbackHost, startKeycloakLookalike } from './idp/index.js';
 import { startService } from '../src/main.js';
 import { createSessionModule } from '../src/session/module.js';
 import { createLogger, type Logger } from '../src/util/log.js';
@@ -53,14 +54,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const ports: Ports = { gateway: Number(values['gateway-port']), idp: Number(values['idp-port']), keygate: Number(values['keygate-port']), app: Number(values['app-port']) };
   if (Object.values(ports).some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return usage(io, 'ports must be integers 0-65535');
-  let idpModule: typeof import('./idp/index.js');
-  try {
-    idpModule = await import('./idp/index.js');
-  } catch {
+  if (!hasDevDependencies()) {
     io.stderr('keygate dev: the dev identity provider needs the development dependencies (oidc-provider); run `npm install` in a clone of keygate. It is never part of a production install.\n');
     return 1;
   }
-  if (!idpModule.isLoopbackHost(values.host)) {
+  if (!isLoopbackHost(values.host)) {
     io.stderr(`keygate dev: refusing to bind to ${values.host}: the dev identity provider is for local use only and binds to loopback (127.0.0.1, ::1, localhost) only.\n`);
     return 1;
   }
@@ -69,7 +67,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`keygate dev: port ${taken.port} on ${values.host} (${taken.role}) is already in use (${taken.code}); choose another with --${taken.flag} PORT (0 = any free port)\n`);
     return 1;
   }
-  return runDemo(io, idpModule, values.host, values.policy, ports);
+  return runDemo(io, values.host, values.policy, ports);
+}
+
+/** True when oidc-provider resolves: the dev IdP loads it only when it starts, so a missing one is found here first. */
+function hasDevDependencies(): boolean {
+  try {
+    import.meta.resolve('oidc-provider');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What each demo port is for and the flag that changes it. */
@@ -100,10 +108,10 @@ function bindError(host: string, port: number): Promise<string | undefined> {
   });
 }
 
-async function runDemo(io: CliIo, idpModule: typeof import('./idp/index.js'), host: string, policyFile: string, ports: Ports): Promise<number> {
-  const idp = await idpModule.startKeycloakLookalike({
-    host, port: ports.idp, realm: 'demo', users: idpModule.DEMO_USERS,
-    clients: [idpModule.demoKeygateClient(), idpModule.DEMO_CI_RUNNER, idpModule.DEMO_CI_READER],
+async function runDemo(io: CliIo, host: string, policyFile: string, ports: Ports): Promise<number> {
+  const idp = await startKeycloakLookalike({
+    host, port: ports.idp, realm: 'demo', users: DEMO_USERS,
+    clients: [demoKeygateClient(), DEMO_CI_RUNNER, DEMO_CI_READER],
   });
   const app = await startDemoApp(host, ports.app);
   // Decisions are shown compactly as they happen unless the full JSON lines of `keygate serve` were asked for.

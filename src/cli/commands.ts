@@ -58,7 +58,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'serve':
       return (await import('./serve.js')).run(rest, io);
     case 'dev':
-      return (await import('../../dev/demo.js')).run(rest, io);
+      return (await import('./dev.js')).run(rest, io);
     case 'help':
     case '--help':
     case '-h':
