@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LookalikeUser } from '../src/dev/idp/index.js';
+import type { LookalikeUser } from '../dev/idp/index.js';
 import { CookieClient, submitLoginForm } from '../test/support/idp.js';
 import { ROOT } from './procs.js';
 

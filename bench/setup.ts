@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KeycloakLookalike } from '../src/dev/idp/index.js';
+import type { KeycloakLookalike } from '../dev/idp/index.js';
 import { startTestIdp } from '../test/support/idp.js';
 import { testEnv } from '../test/support/keygate.js';
 import { freePort } from './caddy.js';

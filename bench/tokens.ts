@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { KeycloakLookalike, LookalikeUser } from '../src/dev/idp/index.js';
+import type { KeycloakLookalike, LookalikeUser } from '../dev/idp/index.js';
 import type { MintJob } from './mint-worker.js';
 
 /** Realm role every bench rule accepts. */

@@ -14,10 +14,10 @@ export interface BinRun {
   readonly ms: number;
 }
 
-/** Runs `keygate args…` with `env`; kills it (code null) if it has not exited after `deadlineMs`. */
-export function runBin(args: readonly string[], env: NodeJS.ProcessEnv, deadlineMs = 5000): Promise<BinRun> {
+/** Runs `keygate args…` (the built one, or `bin`) with `env`; kills it (code null) if it has not exited after `deadlineMs`. */
+export function runBin(args: readonly string[], env: NodeJS.ProcessEnv, deadlineMs = 5000, bin = BIN): Promise<BinRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

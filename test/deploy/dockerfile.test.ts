@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { copyArgs, execForm, imageTag, inContext, instructions, stages, staticPackageImports, type Stage } from './dockerfile.js';
-import { isRecord, record, ROOT } from './support.js';
+import { filesUnder, isRecord, record, rel, ROOT } from './support.js';
 
 const DOCKERFILE = 'deploy/Dockerfile';
 const text = (): string => readFileSync(join(ROOT, DOCKERFILE), 'utf8');
@@ -109,6 +109,31 @@ describe('Dockerfile', () => {
     }
     for (const p of ['node_modules', 'dist', '.git', '.env', 'secrets/client-secret', 'test/config/fixtures/broken.yaml']) {
       assert.equal(inContext(dockerignore(), p), false, `${p} must stay out of the build context`);
+    }
+  });
+
+  it('the dev IdP and the demo (dev/) stay out of the image: not in the build context, not copied, and src/ builds without them', () => {
+    const devFiles = filesUnder('dev', ['.ts']);
+    assert.ok(devFiles.some((f) => f.endsWith('/dev/idp/index.ts')), 'dev/idp/index.ts is where this test expects the dev IdP');
+    for (const f of devFiles) assert.equal(inContext(dockerignore(), rel(f)), false, `${rel(f)} reaches the build context`);
+    const all = stages(text());
+    for (const s of all) {
+      for (const c of args(s, 'COPY').map(copyArgs)) {
+        const fromStage = c.flags.get('from') !== undefined;
+        for (const src of c.sources) {
+          const path = src.replace(/^\/app\//, '').replace(/^\.\/|\/+$/g, '');
+          // From the context: never the whole folder or dev/. From the build stage: only the compiled service, dist/src.
+          if (fromStage) assert.ok(path === 'dist/src' || path.startsWith('dist/src/'), `COPY --from ${src}: only dist/src leaves the build stage`);
+          else assert.ok(path !== '.' && path !== '' && path !== 'dev' && !path.startsWith('dev/'), `COPY ${src} brings dev/ into the build`);
+        }
+      }
+    }
+    // The build stage has src/ but no dev/, so no file of src/ may import one of dev/ (tsc would fail there).
+    for (const f of filesUnder('src', ['.ts'])) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.[^'"]*)['"]/gm)) {
+        const target = rel(resolve(dirname(f), m[1] ?? ''));
+        assert.ok(target.startsWith('src/'), `${rel(f)} imports ${m[1] ?? ''}, outside src/ (the image builds src/ alone)`);
+      }
     }
   });
 

@@ -65,6 +65,9 @@ describe('npm pack: the package installs into an empty folder and runs', { timeo
     const files = packed.files.map((f) => f.path);
     for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/src/cli/main.js', 'schemas/config.schema.json', 'schemas/policy.schema.json']) assert.ok(files.includes(f), `${f} is missing from the tarball`);
     assert.deepEqual(files.filter((f) => f.startsWith('dist/test/') || f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'tests or TypeScript sources in the tarball');
+    // The dev IdP and the demo (dev/, built to dist/dev) are built here but never packed (issue 17 point 5).
+    assert.ok(existsSync(join(ROOT, 'dist/dev/idp/index.js')), 'the build writes dist/dev, so its absence below means something');
+    assert.deepEqual(files.filter((f) => /^(dist\/)?(src\/)?dev\//.test(f)), [], 'the dev IdP or the demo in the tarball');
     const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
     assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
     assert.equal(record(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as unknown, 'package.json')['license'], 'Apache-2.0', 'package.json names the LICENSE file\'s licence');
@@ -118,6 +121,20 @@ describe('npm pack: the package installs into an empty folder and runs', { timeo
     const bad = await run(join(app, 'node_modules/.bin/keygate'), ['check', '--policy', 'bad.yaml'], app);
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout + bad.stderr, /bad\.yaml:5:\d+: .*FETCH/);
+  });
+
+  it('keygate dev there answers one line saying the demo runs from a clone (exit 1), and no installed file refers to oidc-provider', async () => {
+    const pkgDir = join(app, 'node_modules/keygate');
+    assert.ok(existsSync(join(app, 'node_modules/.bin/keygate')), 'the install test must pass first');
+    const r = await run(join(app, 'node_modules/.bin/keygate'), ['dev'], app);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^keygate dev: the local demo runs from a clone of keygate, not from an installed package: git clone \S+ && cd keygate && npm install && npm start\n$/);
+    assert.equal(existsSync(join(pkgDir, 'dist/dev')), false, 'dist/dev was installed');
+    const installed = readdirSync(join(pkgDir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    assert.ok(installed.includes(join('src', 'cli', 'dev.js')), `dist/src/cli/dev.js is not installed: ${installed.length} files`);
+    const mentions = installed.filter((f) => readFileSync(join(pkgDir, 'dist', f), 'utf8').includes('oidc-provider'));
+    assert.deepEqual(mentions, [], 'installed files that load the dev IdP\'s dependency');
   });
 
   it('every node_modules/keygate/… path the docs give (the editors\' schema) resolves in the install, and the schema accepts the config', () => {

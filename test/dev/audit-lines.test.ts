@@ -1,7 +1,7 @@
 /** keygate dev's compact audit lines (issue 16 point 6): one line per decision, no token, no private detail. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compactDecision, compactDecisionLogger } from '../../src/dev/audit-lines.js';
+import { compactDecision, compactDecisionLogger } from '../../dev/audit-lines.js';
 import type { LogFields, Logger } from '../../src/util/log.js';
 
 const T = Date.UTC(2026, 11, 6, 3, 51, 7, 250);

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 
-import type { KeycloakLookalike } from '../../src/dev/idp/index.js';
+import type { KeycloakLookalike } from '../../dev/idp/index.js';
 import { CookieClient, KEYGATE_CLIENT, pkcePair, submitLoginForm } from '../support/idp.js';
 
 /** A JWT's header and payload, decoded without verification (tests verify separately where it matters). */

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { chromium, type Browser } from 'playwright-core';
 
-import type { KeycloakLookalike } from '../../src/dev/idp/index.js';
+import type { KeycloakLookalike } from '../../dev/idp/index.js';
 import { pkcePair, startTestIdp } from '../support/idp.js';
 import { authorizationUrl } from './helpers.js';
 

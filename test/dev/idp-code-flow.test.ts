@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { createLocalJWKSet, jwtVerify } from 'jose';
 
-import { INVALID_CREDENTIALS, type KeycloakLookalike } from '../../src/dev/idp/index.js';
+import { INVALID_CREDENTIALS, type KeycloakLookalike } from '../../dev/idp/index.js';
 import { BOB, CookieClient, KEYGATE_CLIENT, pkcePair, startTestIdp, submitLoginForm } from '../support/idp.js';
 import { authorizationUrl, basic, codeFlow, decodeJwt, stringField, tokenRequest } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import type { KeycloakLookalike } from '../../src/dev/idp/index.js';
+import type { KeycloakLookalike } from '../../dev/idp/index.js';
 import { startTestIdp } from '../support/idp.js';
 
 let idp: KeycloakLookalike;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import type { KeycloakLookalike } from '../../src/dev/idp/index.js';
+import type { KeycloakLookalike } from '../../dev/idp/index.js';
 import { CI_RUNNER, KEYGATE_CLIENT, startTestIdp } from '../support/idp.js';
 import { basic } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 
 import {
   DevIdpError, isLoopbackHost, startKeycloakLookalike, type KeycloakLookalike,
-} from '../../src/dev/idp/index.js';
+} from '../../dev/idp/index.js';
 import { CI_RUNNER, startTestIdp } from '../support/idp.js';
 
 let idp: KeycloakLookalike;

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { createLocalJWKSet, jwtVerify } from 'jose';
 
-import { BACKCHANNEL_LOGOUT_EVENT, type KeycloakLookalike } from '../../src/dev/idp/index.js';
+import { BACKCHANNEL_LOGOUT_EVENT, type KeycloakLookalike } from '../../dev/idp/index.js';
 import { startTestIdp } from '../support/idp.js';
 import { decodeJwt } from './helpers.js';
 

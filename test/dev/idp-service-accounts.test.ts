@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { createLocalJWKSet, jwtVerify } from 'jose';
 
-import { DevIdpError, type KeycloakLookalike } from '../../src/dev/idp/index.js';
+import { DevIdpError, type KeycloakLookalike } from '../../dev/idp/index.js';
 import { CI_READER, CI_RUNNER, startTestIdp } from '../support/idp.js';
 import { basic, decodeJwt, stringField, tokenRequest } from './helpers.js';
 

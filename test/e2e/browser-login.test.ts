@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { createSessionModule } from '../../src/session/module.js';
 import { launchChromium } from '../support/browser.js';
 import { startTestIdp } from '../support/idp.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { startTestIdp } from '../support/idp.js';
 import { startKeygate, type TestKeygate } from '../support/keygate.js';
 import { requireBinary, skipLoudly } from '../support/proc.js';

@@ -1,5 +1,5 @@
 /**
- * examples/demo/realm.json is the real-Keycloak export of the look-alike's demo realm (src/dev/idp/demo-realm.ts):
+ * examples/demo/realm.json is the real-Keycloak export of the look-alike's demo realm (dev/idp/demo-realm.ts):
  * the same users with the same passwords, names, roles and groups, the same service-account clients and secrets,
  * and the keygate client with the settings `keygate dev` relies on. A change to one without the other fails here.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEMO_CI_READER, DEMO_CI_RUNNER, DEMO_USERS, demoKeygateClient } from '../../src/dev/idp/demo-realm.js';
+import { DEMO_CI_READER, DEMO_CI_RUNNER, DEMO_USERS, demoKeygateClient } from '../../dev/idp/demo-realm.js';
 import { ROOT, list, record, str } from './support.js';
 
 const doc = record(JSON.parse(readFileSync(join(ROOT, 'examples', 'demo', 'realm.json'), 'utf8')) as unknown, 'examples/demo/realm.json');
@@ -27,7 +27,7 @@ const user = (name: string): Record<string, unknown> => {
 /** The Keycloak form of a look-alike redirect pattern: Keycloak honours `*` only at the end of a URI. */
 const keycloakPattern = (pattern: string): string | undefined => (pattern.includes('*.') ? undefined : pattern.slice(0, pattern.indexOf('*') + 1));
 
-describe('examples/demo/realm.json is the demo realm of src/dev/idp/demo-realm.ts', () => {
+describe('examples/demo/realm.json is the demo realm of dev/idp/demo-realm.ts', () => {
   it('names the realm demo, as `keygate dev` does', () => assert.equal(doc['realm'], 'demo'));
 
   for (const u of DEMO_USERS) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { AuthError } from '../../src/errors.js';
 import type { PolicyMatch } from '../../src/http/auth-handler.js';
 import { startTestIdp } from '../support/idp.js';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { createSessionModule } from '../../src/session/module.js';
 import { CookieClient, startTestIdp, submitLoginForm } from '../support/idp.js';
 import { startKeygate, type TestKeygate } from '../support/keygate.js';

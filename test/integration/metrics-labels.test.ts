@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { startTestIdp } from '../support/idp.js';
 import { sample, startKeygate, type TestKeygate } from '../support/keygate.js';
 import { APP_HOST, APP_POLICY } from './fixtures.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { createSessionModule } from '../../src/session/module.js';
 import { startTestIdp } from '../support/idp.js';
 import { startKeygate, type TestKeygate } from '../support/keygate.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { DEFAULT_HEADERS } from '../../src/config/session-settings.js';
-import { startGateway, type Gateway } from '../../src/dev/gateway.js';
+import { startGateway, type Gateway } from '../../dev/gateway.js';
 import { createSessionModule } from '../../src/session/module.js';
 import { CookieClient, startTestIdp } from '../support/idp.js';
 import { sample, startKeygate, type TestKeygate } from '../support/keygate.js';

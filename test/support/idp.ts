@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   DEMO_CI_READER, DEMO_CI_RUNNER, DEMO_USERS, demoKeygateClient, startKeycloakLookalike,
   type KeycloakLookalike, type KeycloakLookalikeOptions, type LookalikeClient, type LookalikeUser,
-} from '../../src/dev/idp/index.js';
+} from '../../dev/idp/index.js';
 
 /** alice: password `alice`, realm role viewer, group /data/team-a. */
 export const ALICE = { username: 'alice', password: 'alice', roles: ['viewer'], groups: ['/data/team-a'] } as const;

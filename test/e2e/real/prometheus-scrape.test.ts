@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { KeycloakLookalike } from '../../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../../dev/idp/types.js';
 import { startTestIdp } from '../../support/idp.js';
 import { startKeygate, type TestKeygate } from '../../support/keygate.js';
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from '../../support/proc.js';

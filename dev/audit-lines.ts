@@ -3,7 +3,7 @@
  * to teach which rule decided and why, so the terminal shows it next to what the browser did instead of pointing at a
  * JSON stream. The line is built from the audit line's fields (never a token; no private error detail).
  */
-import type { LogFields, Logger } from '../util/log.js';
+import type { LogFields, Logger } from '../src/util/log.js';
 
 /** The message of the audit line the auth handler writes once per decision. */
 const DECISION = 'decision';
