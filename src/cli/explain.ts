@@ -52,7 +52,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
   if (!t.ok) {
     const decision = { kind: 'bad_request', rule: NO_RULE, reason: 'bad_target' };
     if (values.json === true) io.stdout(`${JSON.stringify({ decision, detail: t.detail })}\n`);
-    else io.stdout(`decision: bad_request (bad_target)\nwhy: the path is ambiguous and is refused before any rule: ${t.detail}\n`);
+    else io.stdout(`decision: bad_request (bad_target)\nwhy: ${t.part === 'path' ? 'the path is ambiguous' : `the ${t.part} is malformed`} and is refused before any rule: ${t.detail}\n`);
     return 0;
   }
   const explanation = explain(loaded.policy, t.target, who.identity);
