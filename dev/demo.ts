@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DEFAULT_HEADERS } from '../src/config/session-settings.js';
 import { validateConfig } from '../src/config/validate.js';
 import { compactDecisionLogger } from './audit-lines.js';
@@ -18,7 +17,7 @@ import { startService } from '../src/main.js';
 import { createSessionModule } from '../src/session/module.js';
 import { createLogger, type Logger } from '../src/util/log.js';
 import { formatProblem } from '../src/util/problems.js';
-import { argProblem, wantsHelp } from '../src/cli/args.js';
+import { parseCommandArgs, usageError, type CommandUsage } from '../src/cli/args.js';
 import type { CliIo } from '../src/cli/io.js';
 
 const DEMO_POLICY = fileURLToPath(new URL('../../examples/demo/policy.yaml', import.meta.url));
@@ -28,32 +27,23 @@ const HEADERS = Object.values(DEFAULT_HEADERS);
 /** The demo's ports (0 = any free port). */
 interface Ports { gateway: number; idp: number; keygate: number; app: number }
 
-const USAGE = 'usage: keygate dev [--host 127.0.0.1] [--gateway-port 8080] [--idp-port 8180] [--keygate-port 4181] [--app-port 8081] [--policy FILE]\n';
+const COMMAND: CommandUsage = {
+  name: 'dev',
+  usage: 'usage: keygate dev [--host 127.0.0.1] [--gateway-port 8080] [--idp-port 8180] [--keygate-port 4181] [--app-port 8081] [--policy FILE]\n',
+};
 const OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' }, policy: { type: 'string', default: DEMO_POLICY },
   'gateway-port': { type: 'string', default: '8080' }, 'idp-port': { type: 'string', default: '8180' },
   'keygate-port': { type: 'string', default: '4181' }, 'app-port': { type: 'string', default: '8081' },
 } as const;
 
-function usage(io: CliIo, msg: string): number {
-  io.stderr(`keygate dev: ${msg}\n${USAGE}`);
-  return 2;
-}
-
 /** Runs the demo until SIGINT/SIGTERM. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  if (wantsHelp(argv)) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: OPTIONS }));
-  } catch (err) {
-    return usage(io, argProblem(err, OPTIONS));
-  }
+  const parsed = parseCommandArgs(argv, COMMAND, { options: OPTIONS }, io);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const ports: Ports = { gateway: Number(values['gateway-port']), idp: Number(values['idp-port']), keygate: Number(values['keygate-port']), app: Number(values['app-port']) };
-  if (Object.values(ports).some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return usage(io, 'ports must be integers 0-65535');
+  if (Object.values(ports).some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return usageError(io, COMMAND, 'ports must be integers 0-65535');
   if (!hasDevDependencies()) {
     io.stderr('keygate dev: the dev identity provider needs the development dependencies (oidc-provider); run `npm install` in a clone of keygate. It is never part of a production install.\n');
     return 1;

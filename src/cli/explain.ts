@@ -3,19 +3,20 @@
  * [--anonymous] [--json]`: the decision, the rule that made it, why each earlier rule did not match,
  * and which condition held or failed (DESIGN §8).
  */
-import { parseArgs } from 'node:util';
 import type { Identity } from '../identity/types.js';
 import { explain, type Explanation } from '../policy/explain.js';
 import { NO_RULE, type Target } from '../policy/types.js';
 import { describeHeader } from '../policy/upstream-headers.js';
 import { identityFromFlags } from './identity-flags.js';
-import { argProblem, wantsHelp } from './args.js';
+import { parseCommandArgs, usageError, type CommandUsage } from './args.js';
 import type { CliIo } from './io.js';
 import { readPolicy } from './policy-file.js';
 import { targetFromUrl } from './target-url.js';
 
-const USAGE =
-  'usage: keygate explain --policy FILE --method METHOD --url URL [--user U] [--roles a,b] [--groups /g] [--scopes s] [--anonymous] [--json]\n';
+const COMMAND: CommandUsage = {
+  name: 'explain',
+  usage: 'usage: keygate explain --policy FILE --method METHOD --url URL [--user U] [--roles a,b] [--groups /g] [--scopes s] [--anonymous] [--json]\n',
+};
 
 const OPTIONS = {
   policy: { type: 'string' },
@@ -31,39 +32,26 @@ const OPTIONS = {
 
 /** Runs `keygate explain`; resolves to the exit code (0 explained, 1 bad policy, 2 usage). */
 export async function explainCommand(argv: string[], io: CliIo): Promise<number> {
-  if (wantsHelp(argv)) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true });
-  } catch (err) {
-    return usage(io, argProblem(err, OPTIONS));
-  }
+  const parsed = parseCommandArgs(argv, COMMAND, { options: OPTIONS }, io);
+  if ('exit' in parsed) return parsed.exit;
   const { values } = parsed;
-  if (values.policy === undefined || values.method === undefined || values.url === undefined) return usage(io, '--policy, --method and --url are required');
+  if (values.policy === undefined || values.method === undefined || values.url === undefined) return usageError(io, COMMAND, '--policy, --method and --url are required');
   const who = identityFromFlags(values);
-  if ('error' in who) return usage(io, who.error);
+  if ('error' in who) return usageError(io, COMMAND, who.error);
   const t = targetFromUrl(values.method, values.url);
-  if (!t.ok && t.kind === 'invalid_url') return usage(io, t.detail);
+  if (!t.ok && t.kind === 'invalid_url') return usageError(io, COMMAND, t.detail);
   const loaded = readPolicy(values.policy, io, false);
   if (loaded.policy === undefined) return 1;
   if (!t.ok) {
     const decision = { kind: 'bad_request', rule: NO_RULE, reason: 'bad_target' };
     if (values.json === true) io.stdout(`${JSON.stringify({ decision, detail: t.detail })}\n`);
-    else io.stdout(`decision: bad_request (bad_target)\nwhy: the path is ambiguous and is refused before any rule: ${t.detail}\n`);
+    else io.stdout(`decision: bad_request (bad_target)\nwhy: ${t.part === 'path' ? 'the path is ambiguous' : `the ${t.part} is malformed`} and is refused before any rule: ${t.detail}\n`);
     return 0;
   }
   const explanation = explain(loaded.policy, t.target, who.identity);
   if (values.json === true) io.stdout(`${JSON.stringify({ ...explanation, target: t.target, identity: who.identity ?? null })}\n`);
   else io.stdout(formatExplanation(explanation, values.policy, t.target, who.identity));
   return 0;
-}
-
-function usage(io: CliIo, message: string): number {
-  io.stderr(`keygate explain: ${message}\n${USAGE}`);
-  return 2;
 }
 
 /** The text report of `keygate explain`. */

@@ -3,18 +3,17 @@
  * failure and `N passed, N failed`, and exits 1 on any failure. `--json` prints one JSON object per
  * case instead (the summary then goes to stderr).
  */
-import { parseArgs } from 'node:util';
 import { evaluate } from '../policy/evaluate.js';
 import type { CompiledPolicy } from '../policy/compiled.js';
 import { NO_RULE } from '../policy/types.js';
 import { formatProblem } from '../util/problems.js';
 import { CASES_NOW, loadCases, type TestCase } from './cases-file.js';
-import { argProblem, wantsHelp } from './args.js';
+import { parseCommandArgs, usageError, type CommandUsage } from './args.js';
 import type { CliIo } from './io.js';
 import { readPolicy, readText } from './policy-file.js';
 import { targetFromUrl } from './target-url.js';
 
-const USAGE = 'usage: keygate test --policy FILE CASES.yaml [--json]\n';
+const COMMAND: CommandUsage = { name: 'test', usage: 'usage: keygate test --policy FILE CASES.yaml [--json]\n' };
 const OPTIONS = { policy: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 /** The outcome of one case. */
@@ -30,23 +29,11 @@ interface CaseResult {
 
 /** Runs `keygate test`; resolves to the exit code (0 all passed, 1 failures or invalid files, 2 usage). */
 export async function testCommand(argv: string[], io: CliIo): Promise<number> {
-  if (wantsHelp(argv)) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    io.stderr(`keygate test: ${argProblem(err, OPTIONS)}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(argv, COMMAND, { options: OPTIONS, allowPositionals: true }, io);
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
   const casesFile = positionals[0];
-  if (values.policy === undefined || casesFile === undefined || positionals.length !== 1) {
-    io.stderr(`keygate test: --policy FILE and exactly one cases file are required\n${USAGE}`);
-    return 2;
-  }
+  if (values.policy === undefined || casesFile === undefined || positionals.length !== 1) return usageError(io, COMMAND, '--policy FILE and exactly one cases file are required');
   const loaded = readPolicy(values.policy, io, false);
   const cases = readCases(casesFile, io);
   if (loaded.policy === undefined || cases === undefined) return 1;

@@ -15,28 +15,34 @@ const METHOD = /^[A-Za-z]{1,24}$/;
 const AUTHORITY = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;
 // A request-target in origin form: visible ASCII only (a space also means two joined header copies).
 const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
-const ABSOLUTE_URL = /^(https?):\/\/([^/?#\s]+)(\/[\x21-\x7e]*)?$/i;
+// Only splits: the authority and the URI are checked by parseTarget, so a bad one is named as such.
+const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)(.*)$/is;
 
 function one(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? undefined : v;
 }
 
-function bad(detail: string): never {
-  throw new AuthError('ERR_BAD_TARGET', { detail });
+/** Why a target is refused: the part at fault and a detail for the log (never sent). */
+export interface TargetProblem {
+  readonly part: 'method' | 'scheme' | 'host' | 'uri' | 'path' | 'url';
+  readonly detail: string;
 }
 
-/** Builds the Target from method, scheme, authority and origin-form URI, validating each. */
-export function buildTarget(method: string | undefined, scheme: string | undefined, authority: string | undefined, uri: string | undefined): Target {
-  if (method === undefined || !METHOD.test(method)) bad(`method missing or malformed: ${JSON.stringify(method ?? null)}`);
+/**
+ * Parses method, scheme, authority and origin-form URI into a Target, or says which part is refused.
+ * The one parser of targets: the adapters below and `keygate explain` / `keygate test` all go through it.
+ */
+export function parseTarget(method: string | undefined, scheme: string | undefined, authority: string | undefined, uri: string | undefined): Target | TargetProblem {
+  if (method === undefined || !METHOD.test(method)) return { part: 'method', detail: `method missing or malformed: ${JSON.stringify(method ?? null)}` };
   const proto = scheme?.toLowerCase();
-  if (proto !== 'http' && proto !== 'https') bad(`scheme must be http or https, got ${JSON.stringify(scheme ?? null)}`);
-  if (authority === undefined || !AUTHORITY.test(authority)) bad(`host missing or malformed: ${JSON.stringify(authority ?? null)}`);
-  if (uri === undefined || !ORIGIN_FORM.test(uri)) bad('request URI missing, not in origin form, or has characters outside visible ASCII');
+  if (proto !== 'http' && proto !== 'https') return { part: 'scheme', detail: `scheme must be http or https, got ${JSON.stringify(scheme ?? null)}` };
+  if (authority === undefined || !AUTHORITY.test(authority)) return { part: 'host', detail: `host missing or malformed: ${JSON.stringify(authority ?? null)}` };
+  if (uri === undefined || !ORIGIN_FORM.test(uri)) return { part: 'uri', detail: 'request URI missing, not in origin form, or has characters outside visible ASCII' };
   const q = uri.indexOf('?');
   const rawPath = q === -1 ? uri : uri.slice(0, q);
   const norm = normalizePath(rawPath);
-  if (!norm.ok) bad(norm.detail);
+  if (!norm.ok) return { part: 'path', detail: norm.detail };
   return {
     method: method.toUpperCase(),
     scheme: proto,
@@ -46,6 +52,28 @@ export function buildTarget(method: string | undefined, scheme: string | undefin
     query: q === -1 ? '' : uri.slice(q + 1),
     rawUri: uri,
   };
+}
+
+/** Parses an absolute http(s) URL as nginx forwards it in X-Original-URL (a missing path is `/`). */
+export function parseUrlTarget(method: string | undefined, url: string | undefined): Target | TargetProblem {
+  const m = url === undefined ? null : ABSOLUTE_URL.exec(url);
+  if (m === null) return { part: 'url', detail: 'URL missing or not an absolute http(s) URL' };
+  return parseTarget(method, m[1], m[2], m[3] === '' ? '/' : m[3]);
+}
+
+/** Whether `t` is a refusal rather than a Target. */
+export function isTargetProblem(t: Target | TargetProblem): t is TargetProblem {
+  return 'part' in t;
+}
+
+function orBad(t: Target | TargetProblem): Target {
+  if (isTargetProblem(t)) throw new AuthError('ERR_BAD_TARGET', { detail: t.detail });
+  return t;
+}
+
+/** Builds the Target from method, scheme, authority and origin-form URI; ERR_BAD_TARGET when any part is refused. */
+export function buildTarget(method: string | undefined, scheme: string | undefined, authority: string | undefined, uri: string | undefined): Target {
+  return orBad(parseTarget(method, scheme, authority, uri));
 }
 
 /** Lower-case host without port (IPv6 literals keep their brackets). */
@@ -64,10 +92,7 @@ export function traefikTarget(headers: IncomingHttpHeaders): Target {
 
 /** nginx auth_request and ingress-nginx auth-url: X-Original-URL and X-Original-Method; X-Forwarded-Uri is ignored. */
 export function nginxTarget(headers: IncomingHttpHeaders): Target {
-  const url = one(headers, 'x-original-url');
-  const m = url === undefined ? null : ABSOLUTE_URL.exec(url);
-  if (m === null) bad('X-Original-URL missing or not an absolute http(s) URL');
-  return buildTarget(one(headers, 'x-original-method'), m[1], m[2], m[3] ?? '/');
+  return orBad(parseUrlTarget(one(headers, 'x-original-method'), one(headers, 'x-original-url')));
 }
 
 /** The original URL the client asked for, rebuilt from the Target (for return-after-login). */

@@ -1,8 +1,11 @@
 /** Revocations shared across replicas through Redis: a local mirror answers the hot path, Redis keys and pub/sub keep it complete. */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
 import type { Logger } from '../util/log.js';
+import { connectionOptions, errorMessage, escapeGlob, parseKey, parseMessage, quit, READ_LUA, REVOKE_LUA, validTiming, type RedisBounds, type Role } from './redis-wire.js';
 import { MemoryRevocationStore, type RevocationKind, type RevocationStore } from './revocation.js';
+
+export type { RedisBounds } from './redis-wire.js';
 
 /** Options for RedisRevocationStore; `now` is the clock of the local mirror (tests pass a fake one). */
 export interface RedisRevocationStoreOptions {
@@ -14,45 +17,15 @@ export interface RedisRevocationStoreOptions {
   readonly bounds?: RedisBounds;
 }
 
-/** Timeouts of both connections (config `redis.*`). */
-export interface RedisBounds {
-  readonly connectTimeoutMs: number;
-  readonly commandTimeoutMs: number;
-}
-
 /** Key prefix used when none is given: keys are `keygate:revoked:<kind>:<value>`, the channel `keygate:revocations`. */
 export const DEFAULT_KEY_PREFIX = 'keygate:';
 
 // A revoke against a hung Redis rejects after commandTimeoutMs, so Keycloak retries; a connect gives up after connectTimeoutMs.
 const DEFAULT_BOUNDS: RedisBounds = { connectTimeoutMs: 3_000, commandTimeoutMs: 2_000 };
-const SOCKET_TIMEOUT_MS = 5_000; // no reply at all within this: the socket is dead, reconnect
-const HEARTBEAT_MS = 5_000; // pings give SOCKET_TIMEOUT_MS something to time, so a half-open subscriber is noticed
+const HEARTBEAT_MS = 5_000; // pings give the socket timeout (redis-wire.ts) something to time, so a half-open subscriber is noticed
 const RELOAD_RETRY_MS = 1_000;
 const BOOT_WAIT_MS = 2_000;
 const SCAN_COUNT = 500;
-
-// Atomically keeps the later `at` (and the longer expiry), then publishes, so a subscriber that
-// subscribed before scanning sees every revocation either in the scan or on the channel.
-const REVOKE_LUA = `local at, px = ARGV[1], tonumber(ARGV[2])
-local cur = redis.call('GET', KEYS[1])
-if cur and tonumber(cur) and tonumber(cur) > tonumber(at) then
-  at = cur
-  px = math.max(px, redis.call('PTTL', KEYS[1]))
-end
-redis.call('SET', KEYS[1], at, 'PX', px)
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`;
-
-// Value and remaining lifetime of each key; '' for a missing or non-string key (Lua nil would cut the array short).
-const READ_LUA = `local out = {}
-for _, k in ipairs(KEYS) do
-  local v = redis.pcall('GET', k)
-  out[#out + 1] = type(v) == 'string' and v or ''
-  out[#out + 1] = redis.call('PTTL', k)
-end
-return out`;
-
-type Role = 'command' | 'subscriber';
 
 /**
  * Revocation store shared by every replica through one Redis.
@@ -217,7 +190,7 @@ export class RedisRevocationStore implements RevocationStore {
       const raw: unknown = reply[2 * i];
       const pttl: unknown = reply[2 * i + 1];
       if (pttl === -2) return; // expired between SCAN and read
-      const parsed = this.#parseKey(key);
+      const parsed = parseKey(this.#prefix, key);
       const at = typeof raw === 'string' && raw !== '' ? Number(raw) : Number.NaN;
       if (parsed === undefined || !Number.isFinite(at) || typeof pttl !== 'number') {
         malformed++;
@@ -244,13 +217,6 @@ export class RedisRevocationStore implements RevocationStore {
     void this.#mirror.revoke(kind, value, at, ttlSeconds);
   }
 
-  #parseKey(key: string): { kind: RevocationKind; value: string } | undefined {
-    const head = `${this.#prefix}revoked:`;
-    const rest = key.startsWith(head) ? key.slice(head.length) : '';
-    const colon = rest.indexOf(':');
-    const [kind, value] = [rest.slice(0, colon), rest.slice(colon + 1)];
-    return colon > 0 && isKind(kind) && value !== '' ? { kind, value } : undefined;
-  }
 }
 
 /** The memory store when no Redis URL is configured; otherwise a Redis store, waited for briefly (it starts unhealthy if Redis is down). */
@@ -268,41 +234,3 @@ export async function createRevocationStore(redisUrl: string | undefined, opts: 
   }
   return store;
 }
-
-// Without replyMapping: ioredis infers its reply-mapping type parameter from it, and an optional one does not fit.
-function connectionOptions(role: Role, bounds: RedisBounds): Omit<RedisOptions, 'replyMapping'> {
-  return {
-    connectionName: `keygate-revocations-${role}`,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000), // never gives up
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false, // while down, commands reject at once instead of queueing
-    autoResubscribe: false, // #reload subscribes itself, so it knows when the subscription is in place
-    commandTimeout: bounds.commandTimeoutMs,
-    socketTimeout: Math.max(SOCKET_TIMEOUT_MS, bounds.commandTimeoutMs),
-    connectTimeout: bounds.connectTimeoutMs,
-  };
-}
-
-async function quit(conn: Redis): Promise<void> {
-  if (conn.status !== 'ready') return conn.disconnect();
-  await conn.quit().catch(() => conn.disconnect());
-}
-
-/** A channel message, `{kind, value, at, ttlSeconds}`, or undefined when it is anything else. */
-function parseMessage(text: string): { kind: RevocationKind; value: string; at: number; ttlSeconds: number } | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null || !('kind' in v && 'value' in v && 'at' in v && 'ttlSeconds' in v)) return undefined;
-  const { kind, value, at, ttlSeconds } = v;
-  const ok = typeof kind === 'string' && isKind(kind) && typeof value === 'string' && value !== '' && typeof at === 'number' && typeof ttlSeconds === 'number';
-  return ok && validTiming(at, ttlSeconds) ? { kind, value, at, ttlSeconds } : undefined;
-}
-
-const validTiming = (at: number, ttlSeconds: number): boolean => Number.isFinite(at) && Number.isFinite(ttlSeconds) && ttlSeconds > 0;
-const isKind = (s: string): s is RevocationKind => s === 'sid' || s === 'sub';
-const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
-const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -7,7 +7,9 @@
  * Anything outside the subset (anchors, tags, block scalars, flow mappings, multi-line scalars,
  * escapes, duplicate keys, tabs, numbers other than plain integers...) returns undefined, and the
  * caller uses parseYamlSource instead. A differential test checks values and positions against it.
+ * This file holds the block structure and positions; yaml-fast-scalars.ts resolves the scalars.
  */
+import { bail, plain, quoted, trailer, UNSUPPORTED } from './yaml-fast-scalars.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** Positions: a scalar is its packed position; containers keep their children's. */
@@ -32,13 +34,9 @@ interface Pending {
   readonly keyPos: number;
 }
 
-const UNSUPPORTED = new Error('outside the fast YAML subset');
 const COL_BITS = 2 ** 24;
 const KEY = /^([A-Za-z_][A-Za-z0-9_-]*):(?: |$)/;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\ufeff]/;
-const INDICATOR_START = /^[[\]{},#&*!|>'"%@`]|^[-?:](?: |$)/;
-const INT = /^-?(?:0|[1-9][0-9]*)$/;
-const NUMBER_LIKE = /^[-+.0-9]/;
 
 /** Parses `text` if it stays inside the subset; undefined means "use parseYamlSource". Never throws. */
 export function parseYamlFast(text: string, file: string): YamlSource | undefined {
@@ -50,10 +48,6 @@ export function parseYamlFast(text: string, file: string): YamlSource | undefine
     if (err === UNSUPPORTED) return undefined;
     throw err;
   }
-}
-
-function bail(): never {
-  throw UNSUPPORTED;
 }
 
 function pack(line: number, column: number): number {
@@ -269,46 +263,4 @@ class FastParser {
     frame.node.keyPos.push(keyPos);
     frame.node.values.push(node);
   }
-}
-
-/** After a closed value: only spaces, then nothing or a comment. */
-function trailer(text: string, from: number): void {
-  let i = from;
-  while (text.charCodeAt(i) === 0x20) i++;
-  if (i < text.length && !(text[i] === '#' && i > from)) bail();
-}
-
-/** A quoted scalar starting at `text[start]`; double quotes with escapes are left to the full parser. */
-function quoted(text: string, start: number): { value: string; end: number } {
-  const q = text[start];
-  let out = '';
-  let i = start + 1;
-  for (;;) {
-    const j = text.indexOf(q ?? '', i);
-    if (j === -1) bail();
-    if (q === '"' && text.slice(i, j).includes('\\')) bail();
-    out += text.slice(i, j);
-    if (q === "'" && text[j + 1] === "'") {
-      out += "'";
-      i = j + 2;
-      continue;
-    }
-    return { value: out, end: j + 1 };
-  }
-}
-
-/** Resolves a plain scalar with the YAML 1.2 core schema; anything number-like but not an integer bails. */
-function plain(s: string, flow: boolean): unknown {
-  if (s === '' || INDICATOR_START.test(s) || s.includes(': ') || s.endsWith(':') || s.includes(' #')) bail();
-  if (flow && (s.includes(':') || /[[\]{}#]/.test(s))) bail();
-  if (s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
-  if (s === 'true' || s === 'True' || s === 'TRUE') return true;
-  if (s === 'false' || s === 'False' || s === 'FALSE') return false;
-  if (INT.test(s) && s !== '-0') {
-    const n = Number(s);
-    if (!Number.isSafeInteger(n)) bail();
-    return n;
-  }
-  if (NUMBER_LIKE.test(s)) bail();
-  return s;
 }
