@@ -9,6 +9,7 @@ import type { Row } from './report.js';
 import { ScenarioError, assertAnswers, atLeast, httpRow, luaEnv, measure, x, type Load } from './scenarios.js';
 import { sessionCookies } from './session.js';
 import { COLD_SET_SIZE, POLICIES, startBare, startKeygate, type Prepared, type Server } from './setup.js';
+import { startSpanSink } from './span-sink.js';
 import { benchUsers } from './tokens.js';
 import { median, mergeRuns, rps, runWrk, type WrkResult } from './wrk.js';
 
@@ -59,8 +60,8 @@ interface Paired {
  * a single bare run followed by a single keygate run could land in different phases; the median of the pairs'
  * ratios moves with one slow phase by at most one pair.
  */
-async function paired(b: Bench, what: string, server: Server, env: Record<string, string>, expect: number): Promise<Paired> {
-  const bareLoad = load(b, b.bareAuth, env, 200);
+async function paired(b: Bench, what: string, server: Server, env: Record<string, string>, expect: number, reference: { server: Server; expect: number } = { server: b.bareAuth, expect: 200 }): Promise<Paired> {
+  const bareLoad = load(b, reference.server, env, reference.expect);
   const kgLoad = load(b, server, env, expect);
   const each = Math.max(1, Math.round(b.seconds / PAIRS));
   const once = async (side: string, l: Load, seconds: number, pids: readonly number[] = l.serverPids): Promise<WrkResult> => {
@@ -102,6 +103,28 @@ export async function warmBearer(b: Bench): Promise<Row[]> {
   const p99 = p.kg.p99_us / p.bare.p99_us;
   const verdict = p.ratio >= VS_BARE && p99 <= 1.5 ? 'PASS' : 'FAIL';
   return [{ ...httpRow('Warm bearer (50 tokens, rule 25 of 50)', p.kg, p.bare, `≥ ${VS_BARE}× req/s, p99 ≤ 1.5×`, verdict, `${x(p.ratio)} req/s, p99 ${x(p99)}${pairedNote(p)}`, p.ratio), vsKeygate: 1 }];
+}
+
+/**
+ * Warm bearer with tracing on (issue 16 point 3): a second keygate exporting every decision span over OTLP/HTTP to a
+ * sink that reads and discards, alternated with the untraced keygate on the same requests. Tracing off creates no
+ * tracer at all, so the untraced keygate is also what "off" costs.
+ */
+export async function traced(b: Bench): Promise<Row[]> {
+  const sink = await startSpanSink();
+  try {
+    const kg = await startKeygate('keygate-traced', b.prep, POLICIES.middle(), undefined, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200', KEYGATE_SHUTDOWN_DRAIN_DELAY_SECONDS: '0',
+    });
+    const p = await paired(b, 'warm bearer, tracing on', kg, { KG_TARGETS: b.prep.files.middleTargets, KG_TOKENS: b.prep.files.warmTokens }, 200, { server: b.keygate, expect: 200 });
+    await kg.proc.stop();
+    if (sink.spans() === 0) throw new ScenarioError('tracing on, but the sink received no span');
+    const p99 = p.kg.p99_us / p.bare.p99_us;
+    return [httpRow('Warm bearer, tracing on (OTLP/HTTP to a discarding sink)', p.kg, undefined, 'reported (vs keygate, tracing off)', 'info',
+      `${x(p.ratio)} req/s of tracing off, p99 ${x(p99)}, CPU ${fmtUs(p.kg.serverUs)} vs ${fmtUs(p.bare.serverUs)} µs/answer; ${sink.spans().toLocaleString('en')} spans exported${pairedNote(p)}`)];
+  } finally {
+    await sink.close();
+  }
 }
 
 /** Valid token without the role → 403. */

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { anonymous, bareBaseline, caddy, coldBearer, deny, largePolicyHttp, memory, policyMicro, session, warmBearer, type Bench } from './plan.js';
+import { anonymous, bareBaseline, caddy, coldBearer, deny, largePolicyHttp, memory, policyMicro, session, traced, warmBearer, type Bench } from './plan.js';
 import { modAuthOpenidc, oauth2Proxy, traefik } from './peer-plan.js';
 import { stopAll } from './procs.js';
 import { table, writePeerResults, writeResults, type Row } from './report.js';
@@ -45,6 +45,7 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, string, (b: Bench) => P
   // three bearer-path ratios are measured in the same process state (see the note in RESULTS.md).
   ['deny', 'Deny (valid token, no role → 403)', '≥ 0.7× bare req/s', deny],
   ['anon', 'Anonymous API (→ 401)', '≥ 0.7× bare req/s', anonymous],
+  ['traced', 'Warm bearer, tracing on (OTLP/HTTP to a discarding sink)', 'reported (vs keygate, tracing off)', traced],
   ['cold', 'Cold bearer (every token new)', '≥ 1.0× node:http + jose jwtVerify', coldBearer],
   ['session', 'Session cookie (50 users)', '≥ 0.5× bare req/s', session],
   ['large', 'Large policy over HTTP (10,000 rules, 1,000 hosts)', 'reported', largePolicyHttp],

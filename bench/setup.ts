@@ -71,7 +71,7 @@ export async function startBare(mode: 'auth' | 'upstream' | 'jose', args: readon
 }
 
 /** Starts `keygate serve` in its own process with `policy` (YAML), configured from the environment; waits for /readyz. */
-export async function startKeygate(name: string, prep: Prepared, policy: string, profileDir?: string): Promise<Server> {
+export async function startKeygate(name: string, prep: Prepared, policy: string, profileDir?: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<Server> {
   const policyFile = join(prep.dir, `${name}.yaml`);
   writeFileSync(policyFile, policy);
   const port = await freePort();
@@ -84,6 +84,7 @@ export async function startKeygate(name: string, prep: Prepared, policy: string,
       // Auth-host mode for the session scenario's logins (harmless for bearer requests).
       KEYGATE_PUBLIC_URL: url,
       KEYGATE_REDIRECT_HOSTS: MIDDLE_HOST,
+      ...extraEnv,
     }),
   };
   const script = new URL('./keygate-server.js', import.meta.url).pathname;

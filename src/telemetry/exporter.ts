@@ -4,21 +4,19 @@
  * timeoutMs and reads at most 64 KiB of answer, and one export runs at a time. A failed export is counted and
  * logged (at most once a minute), never retried: a collector that is down costs nothing but the dropped spans.
  */
-import { readBody } from '../util/bounded-fetch.js';
 import { exportRequest, type FinishedSpan, type Scope } from './otlp-json.js';
+import { sendOtlp, type OtlpSend } from './otlp-send.js';
 import type { TracingSettings } from './settings.js';
 
 /** Why spans were lost: the queue was full, or the collector did not take them. */
 export type DropReason = 'queue_full' | 'export_failed';
 
-/** Hooks of the exporter: counting drops, logging a failed export, and the fetch to use (tests inject faults). */
+/** Hooks of the exporter: counting drops, logging a failed export, and the sender to use (tests inject faults). */
 export interface ExporterHooks {
   readonly onDrop?: (reason: DropReason, spans: number) => void;
   readonly onExportError?: (message: string) => void;
-  readonly fetch?: typeof fetch;
+  readonly send?: OtlpSend;
 }
-
-const MAX_ANSWER_BYTES = 64 * 1024;
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
 /** The queue and the export loop. */
@@ -45,7 +43,8 @@ export class BatchExporter {
       return;
     }
     this.#queue.push(span);
-    if (this.#queue.length >= this.#settings.maxExportBatchSize) this.#exportSome();
+    // A full batch is exported on the next turn of the event loop, never inside the request that ended the span.
+    if (this.#queue.length === this.#settings.maxExportBatchSize) setImmediate(() => this.#exportSome());
   }
 
   /** Exports everything queued (each batch within its deadline). */
@@ -76,16 +75,10 @@ export class BatchExporter {
   }
 
   async #send(batch: readonly FinishedSpan[]): Promise<void> {
-    const fetcher = this.#hooks.fetch ?? fetch;
     const url = this.#settings.endpoint;
-    const res = await fetcher(url, {
-      method: 'POST',
-      headers: { ...this.#settings.headers, 'content-type': 'application/json' },
-      body: exportRequest(this.#settings.resource, this.#scope, batch),
-      signal: AbortSignal.timeout(this.#settings.timeoutMs),
-    });
-    await readBody(res, MAX_ANSWER_BYTES, url);
-    if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+    const body = Buffer.from(exportRequest(this.#settings.resource, this.#scope, batch), 'utf8');
+    const status = await (this.#hooks.send ?? sendOtlp)(url, { ...this.#settings.headers, 'content-type': 'application/json' }, body, this.#settings.timeoutMs);
+    if (status < 200 || status > 299) throw new Error(`${url} answered ${status}`);
   }
 
   #failed(spans: number, err: unknown): void {

@@ -25,46 +25,38 @@ export interface Scope {
   readonly version: string;
 }
 
-interface KeyValue {
-  key: string;
-  value: { stringValue: string } | { boolValue: boolean } | { intValue: string } | { doubleValue: number };
+/** One attribute as OTLP JSON (`{"key":…,"value":{"stringValue":…}}`); strings escaped by JSON.stringify. */
+function keyValue(key: string, v: AttributeValue): string {
+  const value = typeof v === 'string' ? `{"stringValue":${JSON.stringify(v)}}`
+    : typeof v === 'boolean' ? `{"boolValue":${v}}`
+      : Number.isInteger(v) ? `{"intValue":"${v}"}` : `{"doubleValue":${Number.isFinite(v) ? v : 0}}`;
+  return `{"key":${JSON.stringify(key)},"value":${value}}`;
 }
 
-function keyValues(attrs: Readonly<Record<string, AttributeValue>>): KeyValue[] {
-  const out: KeyValue[] = [];
-  for (const key of Object.keys(attrs)) {
+function keyValues(attrs: Readonly<Record<string, AttributeValue>>): string {
+  let out = '';
+  for (const key in attrs) {
     const v = attrs[key];
-    if (typeof v === 'string') out.push({ key, value: { stringValue: v } });
-    else if (typeof v === 'boolean') out.push({ key, value: { boolValue: v } });
-    else if (typeof v === 'number') out.push({ key, value: Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v } });
+    if (v !== undefined) out += (out === '' ? '' : ',') + keyValue(key, v);
   }
-  return out;
+  return `[${out}]`;
 }
 
 /** Unix ms to the nanosecond string OTLP JSON wants (exact to the microsecond). */
 function nanos(ms: number): string {
-  return (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+  return `${Math.round(ms * 1000)}000`;
 }
 
-/** The body of one POST to /v1/traces. */
+/** One span; ids are lowercase hex already (checked where they are made), so they need no escaping. */
+function spanJson(s: FinishedSpan): string {
+  const parent = s.parentSpanId === undefined ? '' : `"parentSpanId":"${s.parentSpanId}",`;
+  return `{"traceId":"${s.traceId}","spanId":"${s.spanId}",${parent}"name":${JSON.stringify(s.name)},"kind":${s.kind},`
+    + `"startTimeUnixNano":"${nanos(s.startMs)}","endTimeUnixNano":"${nanos(s.endMs)}","attributes":${keyValues(s.attributes)},"status":{"code":${s.status}}}`;
+}
+
+/** The body of one POST to /v1/traces, built as a string (no object tree per span). */
 export function exportRequest(resource: Readonly<Record<string, string>>, scope: Scope, spans: readonly FinishedSpan[]): string {
-  return JSON.stringify({
-    resourceSpans: [{
-      resource: { attributes: keyValues(resource) },
-      scopeSpans: [{
-        scope: { name: scope.name, version: scope.version },
-        spans: spans.map((s) => ({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }),
-          name: s.name,
-          kind: s.kind,
-          startTimeUnixNano: nanos(s.startMs),
-          endTimeUnixNano: nanos(s.endMs),
-          attributes: keyValues(s.attributes),
-          status: { code: s.status },
-        })),
-      }],
-    }],
-  });
+  let list = '';
+  for (let i = 0; i < spans.length; i++) list += (i === 0 ? '' : ',') + spanJson(spans[i] as FinishedSpan);
+  return `{"resourceSpans":[{"resource":{"attributes":${keyValues(resource)}},"scopeSpans":[{"scope":{"name":${JSON.stringify(scope.name)},"version":${JSON.stringify(scope.version)}},"spans":[${list}]}]}]}`;
 }

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BatchExporter, type DropReason } from '../../src/telemetry/exporter.js';
 import type { FinishedSpan } from '../../src/telemetry/otlp-json.js';
 import { readTracingSettings, type TracingSettings } from '../../src/telemetry/settings.js';
@@ -18,11 +20,11 @@ function span(i: number): FinishedSpan {
 }
 
 test('spans are POSTed as OTLP/HTTP JSON with the resource, scope, hex ids and nanosecond strings', async () => {
-  const bodies: { url: string; headers: Headers; body: unknown }[] = [];
+  const bodies: { url: string; headers: Readonly<Record<string, string>>; body: unknown }[] = [];
   const exporter = new BatchExporter(settings({ OTEL_EXPORTER_OTLP_HEADERS: 'x-key=k1' }), { name: 'keygate', version: '9.9.9' }, {
-    fetch: async (input, init) => {
-      bodies.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });
-      return new Response('{}', { status: 200 });
+    send: async (url, headers, body) => {
+      bodies.push({ url, headers, body: JSON.parse(body.toString('utf8')) });
+      return 200;
     },
   });
   exporter.push(span(1));
@@ -30,8 +32,7 @@ test('spans are POSTed as OTLP/HTTP JSON with the resource, scope, hex ids and n
   await exporter.shutdown();
   assert.equal(bodies.length, 1);
   assert.equal(bodies[0]?.url, 'http://collector.test:4318/v1/traces');
-  assert.equal(bodies[0]?.headers.get('content-type'), 'application/json');
-  assert.equal(bodies[0]?.headers.get('x-key'), 'k1');
+  assert.deepEqual(bodies[0]?.headers, { 'x-key': 'k1', 'content-type': 'application/json' });
   assert.deepEqual(bodies[0]?.body, {
     resourceSpans: [{
       resource: { attributes: [{ key: 'service.name', value: { stringValue: 'kg' } }] },
@@ -54,9 +55,9 @@ test('spans are POSTed as OTLP/HTTP JSON with the resource, scope, hex ids and n
 test('a full batch is exported at once, in batches of the configured size', async () => {
   const sizes: number[] = [];
   const exporter = new BatchExporter(settings({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '3', OTEL_BSP_SCHEDULE_DELAY: '600000' }), { name: 'k', version: '1' }, {
-    fetch: async (_i, init) => {
-      sizes.push((JSON.parse(String(init?.body)) as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] }).resourceSpans[0]?.scopeSpans[0]?.spans.length ?? 0);
-      return new Response('', { status: 200 });
+    send: async (_url, _headers, body) => {
+      sizes.push((JSON.parse(body.toString('utf8')) as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] }).resourceSpans[0]?.scopeSpans[0]?.spans.length ?? 0);
+      return 200;
     },
   });
   for (let i = 1; i <= 7; i++) exporter.push(span(i));
@@ -69,29 +70,38 @@ test('a full queue drops and counts spans; a collector that fails, answers 500 o
   const errors: string[] = [];
   const onDrop = (r: DropReason, n: number): void => { drops.push([r, n]); };
   const full = new BatchExporter(settings({ OTEL_BSP_MAX_QUEUE_SIZE: '2', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BSP_SCHEDULE_DELAY: '600000' }), { name: 'k', version: '1' }, {
-    onDrop, fetch: () => new Promise<Response>(() => undefined),
+    onDrop, send: () => new Promise<number>(() => undefined),
   });
-  // The first two fill a batch whose export never ends; the next two fill the queue; the fifth is dropped.
-  for (let i = 1; i <= 5; i++) full.push(span(i));
+  // The first two fill a batch, exported on the next turn and never answered; the next two fill the queue; the
+  // fifth is dropped.
+  full.push(span(1));
+  full.push(span(2));
+  await new Promise((r) => setImmediate(r));
+  for (let i = 3; i <= 5; i++) full.push(span(i));
   assert.deepEqual(drops, [['queue_full', 1]]);
   drops.length = 0;
-  // AbortSignal.timeout's timer does not hold the event loop open: this one does while the exports run.
-  const hold = setTimeout(() => undefined, 10_000);
-  for (const [name, fetcher] of [
-    ['refused', async () => { throw new TypeError('fetch failed'); }],
-    ['500', async () => new Response('boom', { status: 500 })],
-    ['hangs', (_i: unknown, init?: RequestInit) => new Promise<Response>((_r, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)))],
-  ] as const) {
-    const exporter = new BatchExporter(settings({ OTEL_EXPORTER_OTLP_TIMEOUT: '50' }), { name: 'k', version: '1' }, { onDrop, onExportError: (m) => errors.push(m), fetch: fetcher as typeof fetch });
+  // The real sender against a collector that refuses connections, answers 500, or never answers.
+  const collector = createServer((req, res) => {
+    if (req.url === '/500/v1/traces') res.writeHead(500).end('boom');
+  });
+  await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const refused = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => closed.close(() => r()));
+  for (const [name, endpoint] of [['refused', refused], ['500', `${base}/500`], ['hangs', `${base}/hang`]] as const) {
+    const exporter = new BatchExporter(settings({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_TIMEOUT: '50' }), { name: 'k', version: '1' }, { onDrop, onExportError: (m) => errors.push(m.replace(endpoint, '<endpoint>').replace(endpoint, '<endpoint>')) });
     exporter.push(span(1));
     exporter.push(span(2));
     await exporter.shutdown();
     assert.deepEqual(drops.pop(), ['export_failed', 2], name);
   }
-  clearTimeout(hold);
+  collector.closeAllConnections();
+  collector.close();
   assert.deepEqual(errors, [
-    'trace export to http://collector.test:4318/v1/traces failed: fetch failed; 2 spans dropped',
-    'trace export to http://collector.test:4318/v1/traces failed: http://collector.test:4318/v1/traces answered 500; 2 spans dropped',
-    'trace export to http://collector.test:4318/v1/traces failed: no answer within 50 ms; 2 spans dropped',
+    `trace export to <endpoint>/v1/traces failed: connect ECONNREFUSED ${refused.slice('http://'.length)}; 2 spans dropped`,
+    'trace export to <endpoint>/v1/traces failed: <endpoint>/v1/traces answered 500; 2 spans dropped',
+    'trace export to <endpoint>/v1/traces failed: no answer within 50 ms; 2 spans dropped',
   ]);
 });
