@@ -6,49 +6,32 @@ export interface KeySpec {
   readonly env?: string;
 }
 
-/** Every configuration key, by the name validate uses. DESIGN.md §7 fixes the variable names. */
+/** Every configuration key, by the name validate uses, one topic a line. DESIGN.md §7 fixes the variable names. */
 export const KEYS = {
-  issuer: { path: ['issuer'], env: 'KEYGATE_ISSUER' },
-  clientId: { path: ['clientId'], env: 'KEYGATE_CLIENT_ID' },
-  clientSecret: { path: ['clientSecret'], env: 'KEYGATE_CLIENT_SECRET' },
-  audiences: { path: ['audiences'], env: 'KEYGATE_AUDIENCES' },
-  authorizedParties: { path: ['authorizedParties'], env: 'KEYGATE_AUTHORIZED_PARTIES' },
-  sessionSecrets: { path: ['sessionSecrets'], env: 'KEYGATE_SESSION_SECRETS' },
+  // Keycloak: the realm, keygate's client, and which tokens count.
+  issuer: { path: ['issuer'], env: 'KEYGATE_ISSUER' }, allowInsecureIssuer: { path: ['allowInsecureIssuer'], env: 'KEYGATE_ALLOW_INSECURE_ISSUER' },
+  clientId: { path: ['clientId'], env: 'KEYGATE_CLIENT_ID' }, clientSecret: { path: ['clientSecret'], env: 'KEYGATE_CLIENT_SECRET' },
+  audiences: { path: ['audiences'], env: 'KEYGATE_AUDIENCES' }, authorizedParties: { path: ['authorizedParties'], env: 'KEYGATE_AUTHORIZED_PARTIES' }, algorithms: { path: ['algorithms'] }, clockTolerance: { path: ['clockToleranceSeconds'] },
+  introspection: { path: ['introspection'], env: 'KEYGATE_INTROSPECTION' }, basicClients: { path: ['basicClients'], env: 'KEYGATE_BASIC_CLIENTS' },
+  // Where keygate listens, whom it trusts, and its policy.
   policyFile: { path: ['policyFile'], env: 'KEYGATE_POLICY' },
-  port: { path: ['port'], env: 'KEYGATE_PORT' },
-  host: { path: ['host'], env: 'KEYGATE_HOST' },
-  trustedProxies: { path: ['trustedProxies'], env: 'KEYGATE_TRUSTED_PROXIES' },
-  cookieName: { path: ['cookie', 'name'] },
-  cookieDomain: { path: ['cookie', 'domain'], env: 'KEYGATE_COOKIE_DOMAIN' },
-  cookieSecure: { path: ['cookie', 'secure'], env: 'KEYGATE_COOKIE_SECURE' },
-  cookieMaxAge: { path: ['cookie', 'maxAgeSeconds'] },
-  cookieIdleTimeout: { path: ['cookie', 'idleTimeoutSeconds'] },
-  passAccessToken: { path: ['passAccessToken'], env: 'KEYGATE_PASS_ACCESS_TOKEN' },
-  logLevel: { path: ['logLevel'], env: 'KEYGATE_LOG_LEVEL' },
+  port: { path: ['port'], env: 'KEYGATE_PORT' }, host: { path: ['host'], env: 'KEYGATE_HOST' }, metricsPort: { path: ['metricsPort'], env: 'KEYGATE_METRICS_PORT' },
+  trustedProxies: { path: ['trustedProxies'], env: 'KEYGATE_TRUSTED_PROXIES' }, logLevel: { path: ['logLevel'], env: 'KEYGATE_LOG_LEVEL' },
+  // Browser sessions: secrets, where sign-in lives, where it may return to, the cookie and the shared revocation store.
+  sessionSecrets: { path: ['sessionSecrets'], env: 'KEYGATE_SESSION_SECRETS' }, publicUrl: { path: ['publicUrl'], env: 'KEYGATE_PUBLIC_URL' }, redirectHosts: { path: ['redirectHosts'], env: 'KEYGATE_REDIRECT_HOSTS' },
+  cookieName: { path: ['cookie', 'name'] }, cookieDomain: { path: ['cookie', 'domain'], env: 'KEYGATE_COOKIE_DOMAIN' }, cookieSecure: { path: ['cookie', 'secure'], env: 'KEYGATE_COOKIE_SECURE' },
+  cookieMaxAge: { path: ['cookie', 'maxAgeSeconds'] }, cookieIdleTimeout: { path: ['cookie', 'idleTimeoutSeconds'] },
   redisUrl: { path: ['redisUrl'], env: 'KEYGATE_REDIS_URL' },
-  algorithms: { path: ['algorithms'] },
-  clockTolerance: { path: ['clockToleranceSeconds'] },
-  headerUser: { path: ['headers', 'user'] },
-  headerEmail: { path: ['headers', 'email'] },
-  headerSubject: { path: ['headers', 'subject'] },
-  headerName: { path: ['headers', 'name'] },
-  headerRoles: { path: ['headers', 'roles'] },
-  headerGroups: { path: ['headers', 'groups'] },
-  introspection: { path: ['introspection'], env: 'KEYGATE_INTROSPECTION' },
-  basicClients: { path: ['basicClients'], env: 'KEYGATE_BASIC_CLIENTS' },
-  metricsPort: { path: ['metricsPort'], env: 'KEYGATE_METRICS_PORT' },
-  publicUrl: { path: ['publicUrl'], env: 'KEYGATE_PUBLIC_URL' },
-  allowInsecureIssuer: { path: ['allowInsecureIssuer'], env: 'KEYGATE_ALLOW_INSECURE_ISSUER' },
-  redirectHosts: { path: ['redirectHosts'], env: 'KEYGATE_REDIRECT_HOSTS' },
-  maxHeaderBytes: { path: ['limits', 'maxHeaderBytes'], env: 'KEYGATE_MAX_HEADER_BYTES' },
-  maxBodyBytes: { path: ['limits', 'maxBodyBytes'], env: 'KEYGATE_MAX_BODY_BYTES' },
-  drainDelay: { path: ['shutdown', 'drainDelaySeconds'], env: 'KEYGATE_SHUTDOWN_DRAIN_DELAY_SECONDS' },
-  shutdownGrace: { path: ['shutdown', 'graceSeconds'], env: 'KEYGATE_SHUTDOWN_GRACE_SECONDS' },
-  idpTimeout: { path: ['idp', 'timeoutMs'], env: 'KEYGATE_IDP_TIMEOUT_MS' },
-  idpMaxResponseBytes: { path: ['idp', 'maxResponseBytes'], env: 'KEYGATE_IDP_MAX_RESPONSE_BYTES' },
-  idpMaxJwksKeys: { path: ['idp', 'maxJwksKeys'], env: 'KEYGATE_IDP_MAX_JWKS_KEYS' },
-  redisConnectTimeout: { path: ['redis', 'connectTimeoutMs'], env: 'KEYGATE_REDIS_CONNECT_TIMEOUT_MS' },
-  redisCommandTimeout: { path: ['redis', 'commandTimeoutMs'], env: 'KEYGATE_REDIS_COMMAND_TIMEOUT_MS' },
+  // What the upstream gets on an allow.
+  passAccessToken: { path: ['passAccessToken'], env: 'KEYGATE_PASS_ACCESS_TOKEN' },
+  headerUser: { path: ['headers', 'user'] }, headerEmail: { path: ['headers', 'email'] }, headerSubject: { path: ['headers', 'subject'] },
+  headerName: { path: ['headers', 'name'] }, headerRoles: { path: ['headers', 'roles'] }, headerGroups: { path: ['headers', 'groups'] },
+  // Bounds: request sizes, graceful shutdown, calls to Keycloak and to Redis.
+  maxHeaderBytes: { path: ['limits', 'maxHeaderBytes'], env: 'KEYGATE_MAX_HEADER_BYTES' }, maxBodyBytes: { path: ['limits', 'maxBodyBytes'], env: 'KEYGATE_MAX_BODY_BYTES' },
+  drainDelay: { path: ['shutdown', 'drainDelaySeconds'], env: 'KEYGATE_SHUTDOWN_DRAIN_DELAY_SECONDS' }, shutdownGrace: { path: ['shutdown', 'graceSeconds'], env: 'KEYGATE_SHUTDOWN_GRACE_SECONDS' },
+  idpTimeout: { path: ['idp', 'timeoutMs'], env: 'KEYGATE_IDP_TIMEOUT_MS' }, idpMaxResponseBytes: { path: ['idp', 'maxResponseBytes'], env: 'KEYGATE_IDP_MAX_RESPONSE_BYTES' }, idpMaxJwksKeys: { path: ['idp', 'maxJwksKeys'], env: 'KEYGATE_IDP_MAX_JWKS_KEYS' },
+  redisConnectTimeout: { path: ['redis', 'connectTimeoutMs'], env: 'KEYGATE_REDIS_CONNECT_TIMEOUT_MS' }, redisCommandTimeout: { path: ['redis', 'commandTimeoutMs'], env: 'KEYGATE_REDIS_COMMAND_TIMEOUT_MS' },
+  // Observability.
   traceSubject: { path: ['tracing', 'subject'], env: 'KEYGATE_TRACE_SUBJECT' },
 } as const satisfies Record<string, KeySpec>;
 

@@ -69,8 +69,6 @@ export interface Config {
   readonly audiences: readonly string[];
   /** Accepted `azp` values for bearer tokens (Keycloak often sets aud=account). */
   readonly authorizedParties: readonly string[];
-  /** Session secrets, each >= 32 bytes; the first seals, all open. */
-  readonly sessionSecrets: readonly string[];
   /** Path of the policy YAML file. */
   readonly policyFile: string;
   readonly port: number;
@@ -78,6 +76,8 @@ export interface Config {
   /** CIDR list of peers whose forwarded headers are trusted. */
   readonly trustedProxies: readonly string[];
   readonly cookie: CookieConfig;
+  /** Session secrets, each >= 32 bytes; the first seals, all open. */
+  readonly sessionSecrets: readonly string[];
   /** Send `Authorization: Bearer <access token>` upstream for session requests. */
   readonly passAccessToken: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
