@@ -1,10 +1,10 @@
 /** The composition root: builds the service from a validated Config. The one place that wires modules together. */
 import { createServer, type Server } from 'node:http';
-import type { Router } from 'express';
 import { compileCidrs } from './config/cidr.js';
 import type { Config } from './config/types.js';
 import { createApp, createMetricsApp } from './http/app.js';
-import { createAuthHandler, type PolicyMatch, type SessionLayer } from './http/auth-handler.js';
+import { createAuthHandler, type PolicyMatch } from './http/auth-handler.js';
+import { createSignInRoutes } from './http/sign-in-routes.js';
 import { createHttpServer, listen, type HttpServer } from './http/server.js';
 import { createBasicExchange } from './identity/basic-credentials.js';
 import { Keycloak, type KeycloakOptions } from './identity/keycloak.js';
@@ -14,6 +14,7 @@ import { decide, matchRule } from './policy/evaluate.js';
 import { describeNeeds } from './policy/needs.js';
 import type { Target } from './policy/types.js';
 import type { CompiledPolicy } from './policy/compile.js';
+import type { SessionLayer } from './session/types.js';
 import { PolicyStore, readPolicyFile } from './service/policy-store.js';
 import { AuthError } from './errors.js';
 import { createLogger, type Logger } from './util/log.js';
@@ -36,8 +37,6 @@ export interface ServiceOptions {
 /** The browser sign-in layer as the composition root sees it. */
 export interface SessionModule {
   readonly layer: SessionLayer;
-  /** Routes mounted under /_keygate for direct requests (auth-host mode). */
-  readonly routes: Router;
   /** Whether a Keycloak session id was logged out (back-channel), for bearer tokens carrying that `sid`. */
   readonly isRevoked: (sid: string) => boolean;
   close(): Promise<void>;
@@ -120,6 +119,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
     // The clock for maxAuthAge (issue 13): evaluate() stays pure, the composition root passes the time in.
     return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity, Date.now()), needs: () => describeNeeds(m) };
   });
+  const isTrustedPeer = compileCidrs(config.trustedProxies);
   const auth = createAuthHandler({
     config, match, metrics, log,
     verify: opts.verify ?? ((token) => keycloak.verifier.verify(token)),
@@ -130,7 +130,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
       onFailure: (reason) => metrics.basicExchangeFailures.inc({ reason }),
     }),
     sessions: sessions?.layer,
-    isTrustedPeer: compileCidrs(config.trustedProxies),
+    isTrustedPeer,
   });
   let stopping = false;
   const app = createApp({
@@ -138,7 +138,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
       { name: 'policy', ok: () => policy.current.rules !== undefined },
       { name: 'shutdown', ok: () => !stopping }],
     registry: config.metricsPort === undefined ? metrics.registry : undefined,
-    keygateRoutes: sessions?.routes,
+    keygateRoutes: sessions === undefined ? undefined : createSignInRoutes(sessions.layer, config, isTrustedPeer),
     log,
   });
   http.route({ auth, app });

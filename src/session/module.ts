@@ -1,9 +1,8 @@
 /** Builds the browser sign-in layer from the composition root's context. */
-import { compileCidrs } from '../config/cidr.js';
 import type { SessionContext, SessionModule } from '../main.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { SessionDeps } from './deps.js';
-import { createSessionLayer, createSessionRoutes } from './layer.js';
+import { createSessionLayer } from './layer.js';
 import type { RedirectPolicy } from './redirects.js';
 import { createRevocationStore } from './redis-revocation.js';
 import { Sealer } from './seal.js';
@@ -17,7 +16,7 @@ export function redirectHosts(policy: CompiledPolicy, extra: readonly string[]):
   return [...hosts];
 }
 
-/** Creates the session layer, its express routes and its revocation store (memory, or Redis with KEYGATE_REDIS_URL). */
+/** Creates the session layer and its revocation store (memory, or Redis with KEYGATE_REDIS_URL). */
 export async function createSessionModule(ctx: SessionContext): Promise<SessionModule> {
   const { config } = ctx;
   const revocations = await createRevocationStore(config.redisUrl, { log: ctx.log, bounds: config.redis });
@@ -44,7 +43,6 @@ export async function createSessionModule(ctx: SessionContext): Promise<SessionM
   };
   return {
     layer: createSessionLayer(deps),
-    routes: createSessionRoutes(deps, compileCidrs(config.trustedProxies)),
     isRevoked: (sid) => revocations.isRevoked(sid, '', Number.POSITIVE_INFINITY),
     close: () => revocations.close(),
   };
