@@ -13,7 +13,8 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { decide, matchRule } from './policy/evaluate.js';
 import { describeNeeds } from './policy/needs.js';
 import type { Target } from './policy/types.js';
-import type { CompiledPolicy } from './policy/compile.js';
+import type { SessionContext } from './session/module.js';
+import { createRevocationStore } from './session/redis-revocation.js';
 import type { SessionLayer } from './session/types.js';
 import { PolicyStore, readPolicyFile } from './service/policy-store.js';
 import { AuthError } from './errors.js';
@@ -31,26 +32,11 @@ export interface ServiceOptions {
   /** Watch the policy file for changes (default true). */
   readonly watchPolicy?: boolean;
   /** Builds the browser sign-in layer; absent = bearer tokens only. */
-  readonly sessions?: (ctx: SessionContext) => Promise<SessionModule>;
-}
-
-/** The browser sign-in layer as the composition root sees it. */
-export interface SessionModule {
-  readonly layer: SessionLayer;
-  /** Whether a Keycloak session id was logged out (back-channel), for bearer tokens carrying that `sid`. */
-  readonly isRevoked: (sid: string) => boolean;
-  close(): Promise<void>;
+  readonly sessions?: (ctx: SessionContext) => SessionLayer | Promise<SessionLayer>;
 }
 
 /** What the session layer gets from the composition root. */
-export interface SessionContext {
-  readonly config: Config;
-  /** The policy in force (its hosts bound redirect targets). */
-  readonly policy: () => CompiledPolicy;
-  readonly keycloak: Keycloak;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-}
+export type { SessionContext } from './session/module.js';
 
 /** A running keygate. */
 export interface Service {
@@ -106,14 +92,16 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   const policy = new PolicyStore(config.policyFile, loaded.policy, log, metrics);
   closers.push(() => policy.close());
   if (opts.watchPolicy !== false) policy.watch();
-  // Bearer tokens of a logged-out Keycloak session are refused too; the store arrives with the session layer.
-  let isRevoked: ((sid: string) => boolean) | undefined;
-  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, isRevoked: (sid) => isRevoked?.(sid) === true });
+  // With browser sign-in, back-channel logouts are stored (memory, or Redis with KEYGATE_REDIS_URL): the sessions
+  // record and consult them, and bearer tokens of a logged-out Keycloak session are refused too.
+  const revocations = opts.sessions === undefined ? undefined : await createRevocationStore(config.redisUrl, { log, bounds: config.redis });
+  if (revocations !== undefined) closers.push(() => revocations.close());
+  const isRevoked = revocations === undefined ? {} : { isRevoked: (sid: string) => revocations.isRevoked(sid, '', Number.POSITIVE_INFINITY) };
+  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, ...isRevoked });
   closers.push(() => keycloak.close());
   await keycloak.start();
-  const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log, policy: () => policy.current }) : undefined;
-  if (sessions !== undefined) closers.push(() => sessions.close());
-  isRevoked = sessions?.isRevoked;
+  const sessions = opts.sessions === undefined || revocations === undefined ? undefined
+    : await opts.sessions({ config, keycloak, revocations, metrics, log, policy: () => policy.current });
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
     // The clock for maxAuthAge (issue 13): evaluate() stays pure, the composition root passes the time in.
@@ -129,7 +117,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
       fetch: keycloak.fetch, now: opts.keycloak?.now ?? Date.now,
       onFailure: (reason) => metrics.basicExchangeFailures.inc({ reason }),
     }),
-    sessions: sessions?.layer,
+    sessions,
     isTrustedPeer,
   });
   let stopping = false;
@@ -138,7 +126,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
       { name: 'policy', ok: () => policy.current.rules !== undefined },
       { name: 'shutdown', ok: () => !stopping }],
     registry: config.metricsPort === undefined ? metrics.registry : undefined,
-    keygateRoutes: sessions === undefined ? undefined : createSignInRoutes(sessions.layer, config, isTrustedPeer),
+    keygateRoutes: sessions === undefined ? undefined : createSignInRoutes(sessions, config, isTrustedPeer),
     log,
   });
   http.route({ auth, app });
@@ -147,7 +135,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   const release = async (): Promise<void> => {
     policy.close();
     keycloak.close();
-    await sessions?.close();
+    await revocations?.close();
     if (metricsServer !== undefined) await closeServer(metricsServer);
     log.flush();
   };

@@ -83,18 +83,14 @@ describe('step-up challenge of a browser session (stub session layer)', () => {
   before(async () => {
     stub = await startKeygate(idp.issuer, POLICY, {
       service: {
-        sessions: async () => ({
-          layer: {
-            identify: () => ({ identity: session() }),
-            route: async () => ({ kind: 'not-found' }),
-            backchannel: async () => ({ kind: 'revoked' }),
-            challenge: async ({ stepUp }) => {
-              asked.push(stepUp);
-              return { kind: 'redirect', location: 'https://kc.example.com/auth', method: 'GET', via: 'traefik', cookies: [] };
-            },
+        sessions: () => ({
+          identify: () => ({ identity: session() }),
+          route: async () => ({ kind: 'not-found' }),
+          backchannel: async () => ({ kind: 'revoked' }),
+          challenge: async ({ stepUp }) => {
+            asked.push(stepUp);
+            return { kind: 'redirect', location: 'https://kc.example.com/auth', method: 'GET', via: 'traefik', cookies: [] };
           },
-          isRevoked: () => false,
-          close: async () => undefined,
         }),
       },
     });
