@@ -1,11 +1,11 @@
 /** The session layer as the hot path and the sign-in routes see it: identify, challenge, the /_keygate/* routes. */
 import { AuthError, isAuthError } from '../errors.js';
 import { parseCookies } from './cookies.js';
-import { clearSession, type SessionDeps } from './deps.js';
+import { clearSession, type SessionDeps } from './session-cookie.js';
 import { beginLogin, completeLogin } from './login.js';
 import { backchannelLogout, logout } from './logout.js';
 import { safeRedirect } from './redirects.js';
-import { SessionReader } from './refresh.js';
+import { SessionReader } from './reader.js';
 import type { SessionLayer, SignInRequest, SignInResult } from './types.js';
 
 /** Builds the session layer: it returns data (identity, cookies, redirects, failures); http/respond answers. */

@@ -7,7 +7,7 @@ import { AuthError, isAuthError } from '../errors.js';
 import { isRecord } from '../identity/claims.js';
 import { idpError } from '../identity/idp-errors.js';
 import { serializeCookie, type CookieAttributes } from './cookies.js';
-import { writeSession, type SessionDeps } from './deps.js';
+import { writeSession, type SessionDeps } from './session-cookie.js';
 import { sessionFrom, type SessionData } from './session.js';
 import type { SignInResult, Via } from './types.js';
 

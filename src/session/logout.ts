@@ -4,7 +4,7 @@ import { jwtVerify } from 'jose';
 import { AuthError, isAuthError } from '../errors.js';
 import { isRecord } from '../identity/claims.js';
 import { readChunked } from './cookies.js';
-import { clearSession, type SessionDeps } from './deps.js';
+import { clearSession, type SessionDeps } from './session-cookie.js';
 import { safeRedirect } from './redirects.js';
 import { isSessionData, type SessionData } from './session.js';
 import type { BackchannelResult, SignInResult, Via } from './types.js';

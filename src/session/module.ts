@@ -4,7 +4,7 @@ import type { Keycloak } from '../identity/keycloak.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { Logger } from '../util/log.js';
-import type { SessionDeps } from './deps.js';
+import type { SessionDeps } from './session-cookie.js';
 import { createSessionLayer } from './layer.js';
 import type { RedirectPolicy } from './redirects.js';
 import type { RevocationStore } from './revocation.js';

@@ -6,7 +6,7 @@ import * as oidc from 'openid-client';
 import { AuthError } from '../errors.js';
 import { ExpiringCache, TokenCache, tokenKey } from '../identity/token-cache.js';
 import { parseCookies, readChunked } from './cookies.js';
-import { clearSession, writeSession, type SessionDeps } from './deps.js';
+import { clearSession, writeSession, type SessionDeps } from './session-cookie.js';
 import { sessionFromTokens, translateGrantError } from './login.js';
 import { identityOf, isSessionData, needsTouch, sessionStatus, type SessionData } from './session.js';
 import type { SessionIdentity } from './types.js';
