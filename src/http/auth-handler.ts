@@ -13,9 +13,9 @@ import type { SessionIdentity, SessionLayer } from '../session/types.js';
 import { RequestContext, then, type AuthHandlerDeps, type Pipeline } from './request-context.js';
 import { NO_CREDENTIALS, allowAnswers, errorAnswer, forbiddenAnswer, internalAnswer, requestKind, signInAnswer, stepUpAnswer, withCookies, writeAnswer, type Answer } from './respond.js';
 import { nginxTarget, originalUrl, traefikTarget, type ProxyKind } from './target.js';
+import { withUpstreamHeaders } from './upstream-headers.js';
 
 export type { AuthHandlerDeps, PolicyMatch } from './request-context.js';
-import { withUpstreamHeaders } from './upstream-headers.js';
 
 const RESERVED = '/_keygate/';
 
