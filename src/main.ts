@@ -1,10 +1,10 @@
 /** The composition root: builds the service from a validated Config. The one place that wires modules together. */
 import { createServer, type Server } from 'node:http';
-import type { Router } from 'express';
 import { compileCidrs } from './config/cidr.js';
 import type { Config } from './config/types.js';
 import { createApp, createMetricsApp } from './http/app.js';
-import { createAuthHandler, type PolicyMatch, type SessionLayer } from './http/auth-handler.js';
+import { createAuthHandler, type PolicyMatch } from './http/auth-handler.js';
+import { createSignInRoutes } from './http/sign-in-routes.js';
 import { createHttpServer, listen, type HttpServer } from './http/server.js';
 import { createBasicExchange } from './identity/basic-credentials.js';
 import { Keycloak, type KeycloakOptions } from './identity/keycloak.js';
@@ -13,7 +13,9 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { decide, matchRule } from './policy/evaluate.js';
 import { describeNeeds } from './policy/needs.js';
 import type { Target } from './policy/types.js';
-import type { CompiledPolicy } from './policy/compile.js';
+import type { SessionContext } from './session/module.js';
+import { createRevocationStore } from './session/redis-revocation.js';
+import type { SessionLayer } from './session/types.js';
 import { PolicyStore, readPolicyFile } from './service/policy-store.js';
 import { AuthError } from './errors.js';
 import { createLogger, type Logger } from './util/log.js';
@@ -33,28 +35,11 @@ export interface ServiceOptions {
   /** Watch the policy file for changes (default true). */
   readonly watchPolicy?: boolean;
   /** Builds the browser sign-in layer; absent = bearer tokens only. */
-  readonly sessions?: (ctx: SessionContext) => Promise<SessionModule>;
-}
-
-/** The browser sign-in layer as the composition root sees it. */
-export interface SessionModule {
-  readonly layer: SessionLayer;
-  /** Routes mounted under /_keygate for direct requests (auth-host mode). */
-  readonly routes: Router;
-  /** Whether a Keycloak session id was logged out (back-channel), for bearer tokens carrying that `sid`. */
-  readonly isRevoked: (sid: string) => boolean;
-  close(): Promise<void>;
+  readonly sessions?: (ctx: SessionContext) => SessionLayer | Promise<SessionLayer>;
 }
 
 /** What the session layer gets from the composition root. */
-export interface SessionContext {
-  readonly config: Config;
-  /** The policy in force (its hosts bound redirect targets). */
-  readonly policy: () => CompiledPolicy;
-  readonly keycloak: Keycloak;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-}
+export type { SessionContext } from './session/module.js';
 
 /** A running keygate. */
 export interface Service {
@@ -110,8 +95,6 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   const policy = new PolicyStore(config.policyFile, loaded.policy, log, metrics);
   closers.push(() => policy.close());
   if (opts.watchPolicy !== false) policy.watch();
-  // Bearer tokens of a logged-out Keycloak session are refused too; the store arrives with the session layer.
-  let isRevoked: ((sid: string) => boolean) | undefined;
   // Tracing (OTEL_* variables): off = no tracer, and nothing on the hot path or around IdP calls changes.
   const tracer = config.tracing === undefined ? undefined : createTracer(config.tracing, {
     version: version(), subject: config.tracing.subject,
@@ -120,17 +103,22 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   });
   if (tracer !== undefined) closers.push(() => tracer.shutdown());
   const traced = tracer === undefined ? {} : { fetch: tracedFetch(opts.keycloak?.fetch ?? fetch, tracer) };
-  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, ...traced, isRevoked: (sid) => isRevoked?.(sid) === true });
+  // With browser sign-in, back-channel logouts are stored (memory, or Redis with KEYGATE_REDIS_URL): the sessions
+  // record and consult them, and bearer tokens of a logged-out Keycloak session are refused too.
+  const revocations = opts.sessions === undefined ? undefined : await createRevocationStore(config.redisUrl, { log, bounds: config.redis });
+  if (revocations !== undefined) closers.push(() => revocations.close());
+  const isRevoked = revocations === undefined ? {} : { isRevoked: (sid: string) => revocations.isRevoked(sid, '', Number.POSITIVE_INFINITY) };
+  const keycloak = new Keycloak(config, log, metrics, { ...opts.keycloak, ...traced, ...isRevoked });
   closers.push(() => keycloak.close());
   await keycloak.start();
-  const sessions = opts.sessions ? await opts.sessions({ config, keycloak, metrics, log, policy: () => policy.current }) : undefined;
-  if (sessions !== undefined) closers.push(() => sessions.close());
-  isRevoked = sessions?.isRevoked;
+  const sessions = opts.sessions === undefined || revocations === undefined ? undefined
+    : await opts.sessions({ config, keycloak, revocations, metrics, log, policy: () => policy.current });
   const match = opts.match ?? ((target: Target): PolicyMatch => {
     const m = matchRule(policy.current, target);
     // The clock for maxAuthAge (issue 13): evaluate() stays pure, the composition root passes the time in.
     return { needsIdentity: m.needsIdentity, decide: (identity) => decide(m, identity, Date.now()), needs: () => describeNeeds(m) };
   });
+  const isTrustedPeer = compileCidrs(config.trustedProxies);
   const auth = createAuthHandler({
     config, match, metrics, log,
     verify: opts.verify ?? ((token) => keycloak.verifier.verify(token)),
@@ -140,8 +128,8 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
       fetch: keycloak.fetch, now: opts.keycloak?.now ?? Date.now,
       onFailure: (reason) => metrics.basicExchangeFailures.inc({ reason }),
     }),
-    sessions: sessions?.layer,
-    isTrustedPeer: compileCidrs(config.trustedProxies),
+    sessions,
+    isTrustedPeer,
     tracer,
   });
   let stopping = false;
@@ -150,7 +138,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
       { name: 'policy', ok: () => policy.current.rules !== undefined },
       { name: 'shutdown', ok: () => !stopping }],
     registry: config.metricsPort === undefined ? metrics.registry : undefined,
-    keygateRoutes: sessions?.routes,
+    keygateRoutes: sessions === undefined ? undefined : createSignInRoutes(sessions, config, isTrustedPeer),
     log,
   });
   http.route({ auth, app });
@@ -159,7 +147,7 @@ async function build(config: Config, opts: ServiceOptions, log: Logger, closers:
   const release = async (): Promise<void> => {
     policy.close();
     keycloak.close();
-    await sessions?.close();
+    await revocations?.close();
     if (metricsServer !== undefined) await closeServer(metricsServer);
     // Spans still queued are exported (each batch within its deadline) before the process exits.
     await tracer?.shutdown();

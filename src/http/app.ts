@@ -2,6 +2,7 @@
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../util/log.js';
+import { bodyRefusedAnswer, internalAnswer, notFoundAnswer, writeAnswer } from './respond.js';
 
 /** A readiness check: a name and whether it holds. */
 export interface ReadinessCheck {
@@ -33,19 +34,12 @@ export function createApp(deps: AppDeps): Express {
   });
   if (deps.registry !== undefined) app.get('/metrics', metricsHandler(deps.registry));
   if (deps.keygateRoutes !== undefined) app.use('/_keygate', deps.keygateRoutes);
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
-  });
+  app.use((_req, res) => writeAnswer(res, notFoundAnswer()));
   const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     // body-parser's refusals (413 too large, 400 malformed, 415) are the client's fault and keep their status.
     const status = clientErrorStatus(err);
-    if (status !== undefined) {
-      res.set('connection', 'close');
-      if (!res.headersSent) res.status(status).json({ error: 'invalid_request', error_description: status === 413 ? 'request body too large (limits.maxBodyBytes)' : 'malformed request body' });
-      return;
-    }
-    deps.log.error('unhandled error in express route', { error: err instanceof Error ? err.message : String(err) });
-    if (!res.headersSent) res.status(500).json({ error: 'server_error', error_description: 'internal error' });
+    if (status === undefined) deps.log.error('unhandled error in express route', { error: err instanceof Error ? err.message : String(err) });
+    if (!res.headersSent) writeAnswer(res, status === undefined ? internalAnswer() : bodyRefusedAnswer(status));
   };
   app.use(onError);
   return app;

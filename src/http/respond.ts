@@ -1,9 +1,18 @@
-/** The only place where decisions and errors become status, headers and body. Pure. */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+/**
+ * The only place where decisions, errors and the session layer's results become status, headers and body, and
+ * where an error gets its audit labels. Pure, but for writeAnswer, which writes one.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERRORS, type AuthError } from '../errors.js';
 import type { HeaderNames } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
-import type { StepUp } from '../policy/types.js';
+import type { DecisionLabel } from '../metrics/metrics.js';
+import type { DecisionReason, StepUp } from '../policy/types.js';
+import type { BackchannelResult, SignInResult, Via } from '../session/types.js';
+import { headerListValue, headerValue } from './header-values.js';
+
+/** The header encodings, where answers are built (tests and upstream headers import them from here). */
+export { headerListValue, headerValue };
 
 /** An answer to write: status, headers, body. */
 export interface Answer {
@@ -34,44 +43,6 @@ export function requestKind(h: IncomingHttpHeaders): RequestKind {
 
 const NO_STORE = 'no-store';
 
-/** Header-safe value: printable ASCII kept; anything else (non-ASCII, control characters) percent-encoded as UTF-8. */
-export function headerValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /^[\x20-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x7e]+/g, (s) => encodeURIComponent(s));
-}
-
-/**
- * A list header value (roles, groups): items joined with `,`, each item percent-encoded (UTF-8) so that no item can
- * contain the separator (issue #12): `%`, `,`, a leading or trailing space, and every character outside printable
- * ASCII become `%XX`; everything else is kept. A reader splits on `,`, then percent-decodes each item: a role named
- * `a,prefect-admin` arrives as `a%2Cprefect-admin`, never as two roles.
- */
-export function headerListValue(items: readonly string[]): string {
-  let out = '';
-  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + listItem(items[i] ?? '');
-  return out;
-}
-
-function listItem(item: string): string {
-  // The common case (a plain Keycloak role or group path) is returned as is.
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(item) && !/[%,]/.test(item)) return item;
-  let out = '';
-  for (let i = 0; i < item.length; i++) {
-    const ch = item[i] ?? '';
-    const code = ch.charCodeAt(0);
-    const edgeSpace = code === 0x20 && (i === 0 || i === item.length - 1);
-    if (ch === '%' || ch === ',' || edgeSpace || code < 0x20 || code === 0x7f) out += `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
-    else if (code > 0x7e) {
-      // A whole code point (surrogate pairs stay together); a lone surrogate becomes U+FFFD, as TextEncoder does.
-      const cp = item.codePointAt(i) ?? 0xfffd;
-      if (cp > 0xffff) i++;
-      out += encodeURIComponent(String.fromCodePoint(cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp));
-    } else out += ch;
-  }
-  return out;
-}
-
 /**
  * 200 with every identity header (empty ones too, so the proxy overwrites forged client copies).
  * `Content-Length: 0` rather than node's default chunked empty body: Caddy's forward_auth (Go) never reads the
@@ -91,6 +62,25 @@ export function allowAnswer(names: HeaderNames, identity: Identity | undefined, 
   };
   if (accessToken !== undefined) headers['authorization'] = `Bearer ${accessToken}`;
   return { status: 200, headers, body: '' };
+}
+
+/** Allow answers of one handler: one per identity when no access token rides along (the caches share identities). */
+export type AllowAnswers = (identity: Identity | undefined, accessToken: string | undefined) => Answer;
+
+/** Builds the allow answers of one handler, each identity's once (a warm request allocates no headers). */
+export function allowAnswers(names: HeaderNames): AllowAnswers {
+  const byIdentity = new WeakMap<Identity, Answer>();
+  const anonymous = allowAnswer(names, undefined);
+  return (identity, accessToken) => {
+    if (accessToken !== undefined) return allowAnswer(names, identity, accessToken);
+    if (identity === undefined) return anonymous;
+    let a = byIdentity.get(identity);
+    if (a === undefined) {
+      a = allowAnswer(names, identity);
+      byIdentity.set(identity, a);
+    }
+    return a;
+  };
 }
 
 function json(status: number, headers: OutgoingHttpHeaders, body: Record<string, string>): Answer {
@@ -132,7 +122,7 @@ export function forbiddenAnswer(rule: string, kind: RequestKind, who?: Forbidden
 function buildForbidden(rule: string, kind: RequestKind): Answer {
   const message = `access denied by rule "${rule}"`;
   if (kind === 'browser') return forbiddenHtml(`<h1>403 Forbidden</h1><p>You are signed in, but ${escapeHtml(message)}.</p><p><a href="/_keygate/logout">Sign out</a></p>`);
-  return json(403, {}, { error: 'access_denied', error_description: message, rule });
+  return json(403, {}, { error: ERRORS.ERR_POLICY_DENIED.oauthError, error_description: message, rule });
 }
 
 /** The browser 403 page with who is signed in, the refusing rule and its needs (built per request: it names the user). */
@@ -181,7 +171,94 @@ export function errorAnswer(err: AuthError, tokenPresented: boolean): Answer {
   return json(spec.status, headers, { error: spec.oauthError, error_description: spec.message });
 }
 
+/** The 401 for a missing identity never changes: built once. */
+export const NO_CREDENTIALS: Answer = json(401, { 'www-authenticate': 'Bearer realm="keygate"' }, { error: ERRORS.ERR_NO_CREDENTIALS.oauthError, error_description: ERRORS.ERR_NO_CREDENTIALS.message });
+
 /** The generic 500 for anything unexpected: never a 200. */
 export function internalAnswer(): Answer {
   return json(500, {}, { error: 'server_error', error_description: ERRORS.ERR_INTERNAL.message });
+}
+
+/** The audit and metric labels of an error: its decision label (by status) and its reason. */
+export function errorLabels(err: AuthError): { readonly decision: DecisionLabel; readonly reason: DecisionReason } {
+  const status = err.status;
+  return { decision: status === 400 ? 'bad_request' : status >= 500 ? 'error' : status === 401 ? 'unauthenticated' : 'deny', reason: reasonOf(err) };
+}
+
+function reasonOf(err: AuthError): DecisionReason {
+  switch (err.code) {
+    case 'ERR_TOKEN_EXPIRED': return 'expired_token';
+    case 'ERR_TOKEN_INVALID': return 'invalid_token';
+    case 'ERR_SESSION_EXPIRED': return 'session_expired';
+    case 'ERR_NO_CREDENTIALS': return 'no_credentials';
+    case 'ERR_BAD_TARGET': case 'ERR_BAD_REDIRECT': case 'ERR_LOGIN_FAILED': return 'bad_target';
+    case 'ERR_UNTRUSTED_PEER': return 'untrusted_peer';
+    case 'ERR_IDP_UNAVAILABLE': return 'idp_unavailable';
+    default: return 'internal_error';
+  }
+}
+
+/** 404 for a path keygate does not serve. */
+export function notFoundAnswer(): Answer {
+  return json(404, {}, { error: 'not_found', error_description: 'no such endpoint' });
+}
+
+/** A request body the parser refused (413 too large, 400 malformed, 415): the client's fault; the connection closes. */
+export function bodyRefusedAnswer(status: number): Answer {
+  return json(status, { connection: 'close' }, { error: 'invalid_request', error_description: status === 413 ? 'request body too large (limits.maxBodyBytes)' : 'malformed request body' });
+}
+
+/** A sign-in route's or a challenge's result (session/types.ts) as an answer. */
+export function signInAnswer(r: SignInResult): Answer {
+  switch (r.kind) {
+    case 'redirect': return redirectAnswer(r.location, r.method, r.via, r.cookies);
+    case 'signed-out': return { status: 200, headers: { 'content-type': 'text/plain', 'set-cookie': [...r.cookies], 'cache-control': NO_STORE }, body: 'signed out\n' };
+    case 'failed': return signInErrorPage(r.error, r.cookies);
+    case 'not-found': return notFoundAnswer();
+  }
+}
+
+/** A redirect: 302 for GET/HEAD, 303 otherwise; on nginx's auth_request a 401 carrying the Location (nginx turns 3xx into 500). */
+function redirectAnswer(location: string, method: string, via: Via, cookies: readonly string[]): Answer {
+  const headers: OutgoingHttpHeaders = { location, 'cache-control': NO_STORE };
+  if (cookies.length > 0) headers['set-cookie'] = [...cookies];
+  if (via === 'nginx') return { status: 401, headers: { ...headers, 'www-authenticate': 'Bearer realm="keygate"' }, body: '' };
+  return { status: method === 'GET' || method === 'HEAD' ? 302 : 303, headers, body: '' };
+}
+
+/** An HTML error page for a browser on a sign-in route; the private detail is never shown. */
+function signInErrorPage(err: AuthError, cookies: readonly string[]): Answer {
+  const spec = ERRORS[err.code];
+  const body = `<!doctype html><html><head><meta charset="utf-8"><title>${spec.status} ${escapeHtml(spec.message)}</title></head><body><h1>Sign-in problem</h1><p>${escapeHtml(spec.message)}.</p><p>Code: <code>${err.code}</code></p></body></html>`;
+  const headers: OutgoingHttpHeaders = { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE };
+  if (cookies.length > 0) headers['set-cookie'] = [...cookies];
+  return { status: spec.status, headers, body };
+}
+
+/**
+ * A back-channel logout's answer (OpenID Connect Back-Channel Logout 1.0 §2.8): 200 when revoked, 400 for a bad
+ * logout token; a 5xx (IdP unavailable, revocation store failing) so that Keycloak may retry.
+ */
+export function backchannelAnswer(r: BackchannelResult): Answer {
+  if (r.kind === 'revoked') return { status: 200, headers: { 'cache-control': NO_STORE }, body: '' };
+  const spec = ERRORS[r.error.code];
+  const status = spec.status >= 500 ? spec.status : 400;
+  const body = JSON.stringify({ error: status === 400 ? 'invalid_request' : spec.oauthError });
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': NO_STORE }, body };
+}
+
+/** `a` with `cookies` appended to its Set-Cookie (renewed or cleared session cookies); `a` itself when there are none. */
+export function withCookies(a: Answer, cookies: readonly string[] | undefined): Answer {
+  if (cookies === undefined || cookies.length === 0) return a;
+  const prev = a.headers['set-cookie'];
+  const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)];
+  return { ...a, headers: { ...a.headers, 'set-cookie': [...list, ...cookies] } };
+}
+
+/** Writes an answer; answers built here already carry their content-length. */
+export function writeAnswer(res: ServerResponse, a: Answer): void {
+  const body = a.body;
+  const sized = body === '' || a.headers['content-length'] !== undefined;
+  res.writeHead(a.status, sized ? a.headers : { ...a.headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }

@@ -1,6 +1,6 @@
 /**
- * Bounded caches of verified credentials that never outlive them: ExpiringCache (any string key) and TokenCache
- * (keyed by the credential itself, found by its tail and confirmed by comparing the whole credential).
+ * Bounded first-in-first-out caches of verified credentials that never outlive them: ExpiringCache (any string key)
+ * and TokenCache (keyed by the credential itself, found by its tail and confirmed by comparing the whole credential).
  */
 import * as crypto from 'node:crypto';
 
@@ -21,8 +21,9 @@ export interface Entry<V> {
 }
 
 /**
- * LRU-by-insertion cache with per-entry expiry (epoch ms): when full, `set` evicts the oldest inserted
- * entry still present; `get` never returns an entry at or past its expiry.
+ * First-in-first-out (FIFO) cache with per-entry expiry (epoch ms): when full, `set` evicts the entry inserted
+ * first that is still present, however often it was read (a `get` never reorders: reads stay allocation-free on
+ * the hot path; an entry set again moves to the back); `get` never returns an entry at or past its expiry.
  *
  * The insertion order is kept in a queue beside the Map rather than read with `map.keys().next()`:
  * V8 leaves a deleted Map slot in place until the table is rehashed, so finding the oldest key by
@@ -56,7 +57,7 @@ export class ExpiringCache<V> {
     return e;
   }
 
-  /** Stores `value` until `expiresAt`; evicts the oldest entry when full. */
+  /** Stores `value` until `expiresAt`; evicts the first-inserted entry when full (FIFO). */
   set(key: string, value: V, expiresAt: number): void {
     if (this.#entries.has(key)) this.#entries.delete(key);
     else if (this.#entries.size >= this.#max) this.#evictOldest();

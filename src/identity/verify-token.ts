@@ -186,7 +186,10 @@ export class TokenVerifier {
 
   async #introspect(token: string): Promise<Readonly<Record<string, unknown>>> {
     if (this.#opts.introspect === undefined) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'not a JWT, and introspection is disabled' });
-    const claims = await this.#opts.introspect(token);
+    // The hook calls Keycloak: whatever it throws that is not already an AuthError is the IdP's trouble (503).
+    const claims = await this.#opts.introspect(token).catch((cause: unknown) => {
+      throw isAuthError(cause) ? cause : new AuthError('ERR_IDP_UNAVAILABLE', { detail: `introspection: ${cause instanceof Error ? cause.message : String(cause)}`, cause });
+    });
     if (claims['active'] !== true) throw new AuthError('ERR_TOKEN_INVALID', { detail: NOT_ACTIVE });
     if (claims['iss'] !== undefined && claims['iss'] !== this.#opts.checks.issuer) throw new AuthError('ERR_TOKEN_INVALID', { detail: 'introspection: unexpected iss' });
     const exp = claims['exp'];
@@ -273,10 +276,13 @@ export function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 }
 
-/** The one place where jose errors become keygate errors (cause kept, detail private). */
+/**
+ * The one place where verification errors become keygate errors (cause kept, detail private). An unreachable IdP
+ * arrives here already as ERR_IDP_UNAVAILABLE (JWKS, introspection); anything unexpected is a bug: ERR_INTERNAL (500).
+ */
 export function translate(err: unknown): AuthError {
   if (isAuthError(err)) return err;
   if (err instanceof joseErrors.JWTExpired) return new AuthError('ERR_TOKEN_EXPIRED', { detail: 'exp is in the past', cause: err });
   if (err instanceof joseErrors.JOSEError) return new AuthError('ERR_TOKEN_INVALID', { detail: `${err.code}: ${err.message}`, cause: err });
-  return new AuthError('ERR_IDP_UNAVAILABLE', { detail: err instanceof Error ? err.message : String(err), cause: err });
+  return new AuthError('ERR_INTERNAL', { detail: err instanceof Error ? err.message : String(err), cause: err });
 }

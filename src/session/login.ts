@@ -7,10 +7,9 @@ import { AuthError, isAuthError } from '../errors.js';
 import { isRecord } from '../identity/claims.js';
 import { idpError } from '../identity/idp-errors.js';
 import { serializeCookie, type CookieAttributes } from './cookies.js';
-import { writeSession, type SessionDeps } from './deps.js';
-import { errorPage, redirect, type Via } from './pages.js';
+import { writeSession, type SessionDeps } from './session-cookie.js';
 import { sessionFrom, type SessionData } from './session.js';
-import type { Answer } from '../http/respond.js';
+import type { SignInResult, Via } from './types.js';
 
 /** A login in progress, sealed into a short-lived cookie scoped to the callback path. */
 interface LoginTransaction {
@@ -45,8 +44,8 @@ function oidcConfig(deps: SessionDeps): oidc.Configuration {
   return c;
 }
 
-/** Starts a login: answers a redirect to Keycloak's authorization endpoint and sets the transaction cookie. */
-export async function beginLogin(deps: SessionDeps, origin: string, returnUrl: string, method: string, via: Via, stepUp?: StepUp): Promise<Answer> {
+/** Starts a login: a redirect to Keycloak's authorization endpoint, setting the transaction cookie. */
+export async function beginLogin(deps: SessionDeps, origin: string, returnUrl: string, method: string, via: Via, stepUp?: StepUp): Promise<SignInResult> {
   const conf = oidcConfig(deps);
   const redirectUri = `${deps.config.publicUrl ?? origin}/_keygate/callback`;
   const state = oidc.randomState();
@@ -65,11 +64,11 @@ export async function beginLogin(deps: SessionDeps, origin: string, returnUrl: s
   });
   const tx: LoginTransaction = { s: state, n: nonce, v: verifier, r: returnUrl, u: redirectUri, t: deps.now() };
   const cookie = serializeCookie(txName(deps, state), await deps.logins.seal(tx), txAttributes(deps, TX_TTL_SECONDS));
-  return redirect(url.href, method, via, [cookie]);
+  return { kind: 'redirect', location: url.href, method, via, cookies: [cookie] };
 }
 
 /** Completes a login at `/_keygate/callback`: checks state, nonce and PKCE, creates the session, returns to the original URL. */
-export async function completeLogin(deps: SessionDeps, query: URLSearchParams, cookies: ReadonlyMap<string, string>, via: Via): Promise<Answer> {
+export async function completeLogin(deps: SessionDeps, query: URLSearchParams, cookies: ReadonlyMap<string, string>, via: Via): Promise<SignInResult> {
   const state = query.get('state') ?? '';
   const name = txName(deps, state);
   const clearTx = serializeCookie(name, '', txAttributes(deps, 0));
@@ -85,12 +84,12 @@ export async function completeLogin(deps: SessionDeps, query: URLSearchParams, c
     const cookiesOut = [clearTx, ...(await writeSession(deps, session, cookies))];
     deps.metrics.logins.labels('success').inc();
     deps.log.info('login', { user: session.u, sub: session.sub, sid: session.sid });
-    return redirect(tx.r, 'GET', via === 'nginx' ? 'direct' : via, cookiesOut);
+    return { kind: 'redirect', location: tx.r, method: 'GET', via: via === 'nginx' ? 'direct' : via, cookies: cookiesOut };
   } catch (err) {
     const e = isAuthError(err) ? err : new AuthError('ERR_LOGIN_FAILED', { detail: err instanceof Error ? err.message : String(err), cause: err });
     deps.metrics.logins.labels(e.code === 'ERR_IDP_UNAVAILABLE' ? 'error' : 'failure').inc();
     deps.log.warn('login failed', { error: e.code, detail: e.detail });
-    return errorPage(e, [clearTx]);
+    return { kind: 'failed', error: e, cookies: [clearTx] };
   }
 }
 

@@ -3,12 +3,11 @@ import * as oidc from 'openid-client';
 import { jwtVerify } from 'jose';
 import { AuthError, isAuthError } from '../errors.js';
 import { isRecord } from '../identity/claims.js';
-import type { Answer } from '../http/respond.js';
 import { readChunked } from './cookies.js';
-import { clearSession, type SessionDeps } from './deps.js';
-import { redirect, type Via } from './pages.js';
+import { clearSession, type SessionDeps } from './session-cookie.js';
 import { safeRedirect } from './redirects.js';
 import { isSessionData, type SessionData } from './session.js';
+import type { BackchannelResult, SignInResult, Via } from './types.js';
 
 /** The back-channel logout event (OpenID Connect Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -20,7 +19,7 @@ export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-lo
  * page (or keygate's when Keycloak has no end-session endpoint). A target on the host the request came to through a
  * trusted proxy (`originTrusted`) is always allowed.
  */
-export async function logout(deps: SessionDeps, origin: string, query: URLSearchParams, cookies: ReadonlyMap<string, string>, via: Via, originTrusted = false): Promise<Answer> {
+export async function logout(deps: SessionDeps, origin: string, query: URLSearchParams, cookies: ReadonlyMap<string, string>, via: Via, originTrusted = false): Promise<SignInResult> {
   const rdParam = query.get('rd') ?? undefined;
   const rd = safeRedirect(rdParam, origin, deps.redirects(), originTrusted);
   if (rdParam !== undefined && rd === undefined) deps.log.warn('logout rd refused; signing out to the default page', { error: 'ERR_BAD_REDIRECT', detail: 'logout rd is not an allowed host' });
@@ -33,12 +32,13 @@ export async function logout(deps: SessionDeps, origin: string, query: URLSearch
   deps.metrics.logouts.labels('rp').inc();
   deps.log.info('logout', { user: session?.u, sub: session?.sub });
   const conf = deps.keycloak.oidc;
-  const signedOut: Answer = { status: 200, headers: { 'content-type': 'text/plain', 'set-cookie': cleared, 'cache-control': 'no-store' }, body: 'signed out\n' };
-  if (conf === undefined || conf.serverMetadata().end_session_endpoint === undefined) return rd === undefined ? signedOut : redirect(rd, 'GET', via, cleared);
+  const signedOut: SignInResult = { kind: 'signed-out', cookies: cleared };
+  const redirect = (location: string): SignInResult => ({ kind: 'redirect', location, method: 'GET', via, cookies: cleared });
+  if (conf === undefined || conf.serverMetadata().end_session_endpoint === undefined) return rd === undefined ? signedOut : redirect(rd);
   const params: Record<string, string> = session?.idt !== undefined ? { id_token_hint: session.idt } : { client_id: deps.config.clientId };
   if (rd !== undefined) params['post_logout_redirect_uri'] = rd;
   try {
-    return redirect(oidc.buildEndSessionUrl(conf, params).href, 'GET', via, cleared);
+    return redirect(oidc.buildEndSessionUrl(conf, params).href);
   } catch (err) {
     deps.log.error('logout could not build the end-session URL; the cookie is cleared', { error: err instanceof Error ? err.message : String(err) });
     return signedOut;
@@ -54,7 +54,7 @@ async function openQuietly(deps: SessionDeps, cookies: ReadonlyMap<string, strin
 }
 
 /** `/_keygate/backchannel-logout`: verifies Keycloak's logout token and revokes its sid (or sub) everywhere. */
-export async function backchannelLogout(deps: SessionDeps, body: string): Promise<Answer> {
+export async function backchannelLogout(deps: SessionDeps, body: string): Promise<BackchannelResult> {
   try {
     const token = new URLSearchParams(body).get('logout_token');
     if (token === null || token === '') throw new AuthError('ERR_TOKEN_INVALID', { detail: 'no logout_token' });
@@ -68,13 +68,12 @@ export async function backchannelLogout(deps: SessionDeps, body: string): Promis
     deps.keycloak.verifier.forget((id) => (sid !== undefined && id.sid === sid) || (sid === undefined && id.sub === sub));
     deps.metrics.logouts.labels('backchannel').inc();
     deps.log.info('back-channel logout', { sid, sub });
-    return { status: 200, headers: { 'cache-control': 'no-store' }, body: '' };
+    return { kind: 'revoked' };
   } catch (err) {
-    const e = isAuthError(err) ? err : new AuthError('ERR_IDP_UNAVAILABLE', { detail: err instanceof Error ? err.message : String(err), cause: err });
+    // A bad token is refused (400, spec §2.8); a revocation store that failed is a 5xx, so Keycloak may retry.
+    const e = isAuthError(err) ? err : new AuthError('ERR_INTERNAL', { detail: err instanceof Error ? err.message : String(err), cause: err });
     deps.log.warn('back-channel logout refused', { error: e.code, detail: e.detail });
-    // 400 for a bad token (spec §2.8); 503 when the revocation could not be stored, so Keycloak retries.
-    const status = e.code === 'ERR_IDP_UNAVAILABLE' ? 503 : 400;
-    return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: status === 400 ? 'invalid_request' : 'temporarily_unavailable' }) };
+    return { kind: 'refused', error: e };
   }
 }
 

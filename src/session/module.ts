@@ -1,12 +1,27 @@
 /** Builds the browser sign-in layer from the composition root's context. */
-import { compileCidrs } from '../config/cidr.js';
-import type { SessionContext, SessionModule } from '../main.js';
+import type { Config } from '../config/types.js';
+import type { Keycloak } from '../identity/keycloak.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { SessionDeps } from './deps.js';
-import { createSessionLayer, createSessionRoutes } from './layer.js';
+import type { Logger } from '../util/log.js';
+import type { SessionDeps } from './session-cookie.js';
+import { createSessionLayer } from './layer.js';
 import type { RedirectPolicy } from './redirects.js';
-import { createRevocationStore } from './redis-revocation.js';
+import type { RevocationStore } from './revocation.js';
 import { Sealer } from './seal.js';
+import type { SessionLayer } from './types.js';
+
+/** What the session layer gets from the composition root (main.ts), which owns and closes each of these. */
+export interface SessionContext {
+  readonly config: Config;
+  /** The policy in force (its hosts bound redirect targets). */
+  readonly policy: () => CompiledPolicy;
+  readonly keycloak: Keycloak;
+  /** Revocations by back-channel logout; the bearer-token verifier consults the same store. */
+  readonly revocations: RevocationStore;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
 
 /** Hosts named by the policy's rules (exact and `*.` wildcards) plus `redirectHosts`: where redirects may go. */
 export function redirectHosts(policy: CompiledPolicy, extra: readonly string[]): string[] {
@@ -17,10 +32,9 @@ export function redirectHosts(policy: CompiledPolicy, extra: readonly string[]):
   return [...hosts];
 }
 
-/** Creates the session layer, its express routes and its revocation store (memory, or Redis with KEYGATE_REDIS_URL). */
-export async function createSessionModule(ctx: SessionContext): Promise<SessionModule> {
+/** Creates the session layer (sealers, redirect hosts from the policy in force) over the composition root's parts. */
+export function createSessionModule(ctx: SessionContext): SessionLayer {
   const { config } = ctx;
-  const revocations = await createRevocationStore(config.redisUrl, { log: ctx.log, bounds: config.redis });
   let cachedFor: CompiledPolicy | undefined;
   let cached: RedirectPolicy = { hosts: [], cookieDomain: config.cookie.domain };
   const deps: SessionDeps = {
@@ -28,7 +42,7 @@ export async function createSessionModule(ctx: SessionContext): Promise<SessionM
     keycloak: ctx.keycloak,
     metrics: ctx.metrics,
     log: ctx.log,
-    revocations,
+    revocations: ctx.revocations,
     now: Date.now,
     sessions: new Sealer(config.sessionSecrets, 'session'),
     logins: new Sealer(config.sessionSecrets, 'login'),
@@ -42,10 +56,5 @@ export async function createSessionModule(ctx: SessionContext): Promise<SessionM
       return cached;
     },
   };
-  return {
-    layer: createSessionLayer(deps),
-    routes: createSessionRoutes(deps, compileCidrs(config.trustedProxies)),
-    isRevoked: (sid) => revocations.isRevoked(sid, '', Number.POSITIVE_INFINITY),
-    close: () => revocations.close(),
-  };
+  return createSessionLayer(deps);
 }

@@ -2,16 +2,25 @@
 import type { Identity } from '../identity/types.js';
 import { isRecord, stringArray } from '../identity/claims.js';
 
-/** What a session cookie carries, sealed. Short keys keep the cookie small. */
+/** What a session cookie carries, sealed. Short keys keep the cookie small (a cookie is at most ~4 KB a chunk). */
 export interface SessionData {
+  /** Version of this shape; a cookie of another version does not open. */
   readonly v: 1;
+  /** `sub`: the Keycloak user id. */
   readonly sub: string;
+  /** Username (`preferred_username`): Identity.username. */
   readonly u: string;
+  /** Email: Identity.email. */
   readonly e: string;
+  /** Display name: Identity.name. */
   readonly n: string;
+  /** Roles from the verified access token (realm `role`, client `client:role`): Identity.roles. */
   readonly r: readonly string[];
+  /** Group paths `/a/b`: Identity.groups. */
   readonly g: readonly string[];
+  /** Scopes: Identity.scopes. */
   readonly sc: readonly string[];
+  /** Keycloak session id: back-channel logout revokes by it. */
   readonly sid?: string;
   /** Created (epoch ms): the absolute lifetime counts from here. */
   readonly iat: number;
@@ -25,10 +34,13 @@ export interface SessionData {
   readonly at?: string;
   /** ID token, kept for RP-initiated logout (`id_token_hint`). */
   readonly idt?: string;
-  /** Sign-in context of the access token (issue 13: policy `clients`, `acr`, `amr`, `maxAuthAge`): azp, acr, amr, auth_time (s). */
+  /** Sign-in context of the access token (issue 13, policy `clients`): `azp`, the client it was issued to. */
   readonly az?: string;
+  /** `acr` of the sign-in (policy `acr`). */
   readonly acr?: string;
+  /** `amr` of the sign-in (policy `amr`). */
   readonly amr?: readonly string[];
+  /** `auth_time` of the sign-in, epoch seconds (policy `maxAuthAge`, step-up). */
   readonly atm?: number;
 }
 

@@ -64,10 +64,10 @@ it('keygate dev: a real browser signs in as alice and sees the identity headers;
     const audit = await waitFor(demo, 'POST /api/flows  rule demo-api-write');
     assert.match(banner, /Decisions appear below as they happen/);
     for (const line of [
-      /\d\d:\d\d:\d\d  403 deny\s+GET \/admin\/  rule demo-admin \(condition_unmet\)  alice \(session\)\n/,
+      /\d\d:\d\d:\d\d  403 deny\s+GET \/admin\/  rule demo-admin \(condition_unmet\)  alice \(session\)  error ERR_POLICY_DENIED\n/,
       /\d\d:\d\d:\d\d  200 allow\s+GET \/api\/flows  rule demo-api-read \(condition_met\)  alice \(session\)\n/,
       /\d\d:\d\d:\d\d  401 unauthenticated\s+GET \/api\/flows  rule demo-api-read \(no_credentials\)  anonymous\n/,
-      /\d\d:\d\d:\d\d  403 deny\s+POST \/api\/flows  rule demo-api-write \(condition_unmet\)  alice \(session\)\n/,
+      /\d\d:\d\d:\d\d  403 deny\s+POST \/api\/flows  rule demo-api-write \(condition_unmet\)  alice \(session\)  error ERR_POLICY_DENIED\n/,
       /\d\d:\d\d:\d\d  200 allow\s+GET \/api\/flows  rule demo-api-read \(condition_met\)  service-account-ci-reader \(bearer\)\n/,
     ]) assert.match(audit, line);
     assert.doesNotMatch(audit, /eyJ[\w-]{10,}/, 'no JWT in the demo output');

@@ -63,6 +63,20 @@ describe('logout always logs out (issue #12 point 2)', () => {
     assert.match(await again.response.text(), /kc-form-login/, 'the Keycloak session ended too');
   });
 
+  it('an API call replaying a logged-out session is told the session ended: 401 ERR_SESSION_EXPIRED (issue 17 point 2)', async () => {
+    const client = new CookieClient();
+    await signIn(client, `${gw.url}/api/flows`, 'carol', 'carol');
+    const old = sessionCookies(client);
+    const out = await client.fetch(`${gw.url}/_keygate/logout`, { headers: NAVIGATE });
+    await out.arrayBuffer();
+    const r = await kg.auth('GET', new URL(gw.url).host, '/api/flows', { cookie: old, accept: 'application/json' });
+    assert.equal(r.status, 401);
+    assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="keygate"');
+    assert.deepEqual(await r.json(), { error: 'unauthorized', error_description: 'the session has ended; sign in again' });
+    const line = kg.logs().filter((l) => l['msg'] === 'decision').at(-1);
+    assert.deepEqual([line?.['status'], line?.['reason'], line?.['error']], [401, 'session_expired', 'ERR_SESSION_EXPIRED']);
+  });
+
   it('a refused rd still clears the cookie, revokes the session and ends the Keycloak session, then goes to the default page', async () => {
     const client = new CookieClient();
     await signIn(client, `${gw.url}/api/flows`, 'bob', 'bob');

@@ -13,7 +13,6 @@ import { startGateway, type Gateway } from '../../dev/gateway.js';
 import { createSessionModule } from '../../src/session/module.js';
 import { CookieClient, startTestIdp } from '../support/idp.js';
 import { startKeygate, type TestKeygate } from '../support/keygate.js';
-import express from 'express';
 import type { Identity } from '../../src/identity/types.js';
 import type { StepUp } from '../../src/policy/types.js';
 import { NAVIGATE, signIn } from '../support/login.js';
@@ -84,18 +83,14 @@ describe('step-up challenge of a browser session (stub session layer)', () => {
   before(async () => {
     stub = await startKeygate(idp.issuer, POLICY, {
       service: {
-        sessions: async () => ({
-          layer: {
-            identify: () => ({ identity: session() }),
-            forwarded: async () => ({ status: 404, headers: {}, body: '' }),
-            challenge: async (_req, _target, _proxy, stepUp) => {
-              asked.push(stepUp);
-              return { status: 302, headers: { location: 'https://kc.example.com/auth' }, body: '' };
-            },
+        sessions: () => ({
+          identify: () => ({ identity: session() }),
+          route: async () => ({ kind: 'not-found' }),
+          backchannel: async () => ({ kind: 'revoked' }),
+          challenge: async ({ stepUp }) => {
+            asked.push(stepUp);
+            return { kind: 'redirect', location: 'https://kc.example.com/auth', method: 'GET', via: 'traefik', cookies: [] };
           },
-          routes: express.Router(),
-          isRevoked: () => false,
-          close: async () => undefined,
         }),
       },
     });

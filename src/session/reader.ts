@@ -5,11 +5,11 @@
 import * as oidc from 'openid-client';
 import { AuthError } from '../errors.js';
 import { ExpiringCache, TokenCache, tokenKey } from '../identity/token-cache.js';
-import type { SessionIdentity } from '../http/auth-handler.js';
 import { parseCookies, readChunked } from './cookies.js';
-import { clearSession, writeSession, type SessionDeps } from './deps.js';
+import { clearSession, writeSession, type SessionDeps } from './session-cookie.js';
 import { sessionFromTokens, translateGrantError } from './login.js';
 import { identityOf, isSessionData, needsTouch, sessionStatus, type SessionData } from './session.js';
+import type { SessionIdentity } from './types.js';
 
 /** Opens, checks and refreshes sessions. */
 export class SessionReader {
@@ -79,7 +79,7 @@ export class SessionReader {
 
   #end(cookies: ReadonlyMap<string, string>, why: string): SessionIdentity {
     this.#deps.log.debug('session ended', { reason: why });
-    return { identity: undefined, setCookie: clearSession(this.#deps, cookies) };
+    return { identity: undefined, setCookie: clearSession(this.#deps, cookies), ended: new AuthError('ERR_SESSION_EXPIRED', { detail: why }) };
   }
 
   #refresh(data: SessionData): Promise<SessionData | 'ended'> {

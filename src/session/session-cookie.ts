@@ -1,4 +1,4 @@
-/** What the session modules share: config, Keycloak, sealers, revocations, metrics, clock. */
+/** The session cookie: writing (sealed, chunked) and clearing it, and the dependencies the session modules share. */
 import type { Config } from '../config/types.js';
 import type { Keycloak } from '../identity/keycloak.js';
 import type { Metrics } from '../metrics/metrics.js';
