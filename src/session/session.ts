@@ -2,24 +2,33 @@
 import type { Identity } from '../identity/types.js';
 import { isRecord, stringArray } from '../identity/claims.js';
 
-/** What a session cookie carries, sealed. Short keys keep the cookie small (a cookie is at most ~4 KB a chunk). */
-export interface SessionData {
+/**
+ * The identity fields a session seals, each under a short key (a cookie is at most ~4 KB a chunk): the key on the
+ * right holds the Identity field on the left, read from the verified access token at sign-in and at each refresh.
+ */
+export const SEALED_IDENTITY_KEYS = {
+  /** `u`: the username (`preferred_username`). */
+  username: 'u',
+  /** `e`: the email. */
+  email: 'e',
+  /** `n`: the display name. */
+  name: 'n',
+  /** `r`: roles (realm `role`, client `client:role`). */
+  roles: 'r',
+  /** `g`: group paths `/a/b`. */
+  groups: 'g',
+  /** `sc`: scopes. */
+  scopes: 'sc',
+} as const;
+
+type SealedIdentity = { readonly [K in keyof typeof SEALED_IDENTITY_KEYS as (typeof SEALED_IDENTITY_KEYS)[K]]: Identity[K] };
+
+/** What a session cookie carries, sealed: the identity under short keys (SEALED_IDENTITY_KEYS), and the session's own state. */
+export interface SessionData extends SealedIdentity {
   /** Version of this shape; a cookie of another version does not open. */
   readonly v: 1;
   /** `sub`: the Keycloak user id. */
   readonly sub: string;
-  /** Username (`preferred_username`): Identity.username. */
-  readonly u: string;
-  /** Email: Identity.email. */
-  readonly e: string;
-  /** Display name: Identity.name. */
-  readonly n: string;
-  /** Roles from the verified access token (realm `role`, client `client:role`): Identity.roles. */
-  readonly r: readonly string[];
-  /** Group paths `/a/b`: Identity.groups. */
-  readonly g: readonly string[];
-  /** Scopes: Identity.scopes. */
-  readonly sc: readonly string[];
   /** Keycloak session id: back-channel logout revokes by it. */
   readonly sid?: string;
   /** Created (epoch ms): the absolute lifetime counts from here. */
