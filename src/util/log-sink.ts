@@ -39,10 +39,13 @@ export function droppedLogLines(): number {
 /**
  * A sink writing to `fd` with synchronous writes on a non-blocking descriptor: an `EAGAIN` keeps the data queued and
  * is retried from a timer. All unwritten data stays in this object (no write is ever in flight elsewhere), so a flush
- * at exit writes exactly what is left, in order. A blocking descriptor would block the loop while its pipe is full;
- * stdoutSink() makes a pipe non-blocking first.
+ * at exit writes exactly what is left, in order. A blocking descriptor would block the loop while its pipe is full:
+ * stdout and stderr pipes are made non-blocking here; another descriptor must already be.
  */
 export function createFdSink(options: FdSinkOptions): LineSink {
+  // Node opens a pipe or socket stdout/stderr through libuv's uv_pipe_open, which puts the descriptor in non-blocking
+  // mode (https://docs.libuv.org/en/v1.x/pipe.html#c.uv_pipe_open); a file or terminal takes writes without EAGAIN.
+  if (isPipeOrSocket(options.fd)) void (options.fd === 1 ? process.stdout : options.fd === 2 ? process.stderr : undefined);
   const sink = new FdSink(options.fd, options.maxChars ?? DEFAULT_MAX_CHARS);
   const exitWait = options.exitWaitMs ?? DEFAULT_EXIT_WAIT_MS;
   process.on('exit', () => sink.flushSync(exitWait));
@@ -53,12 +56,7 @@ let stdout: LineSink | undefined;
 
 /** The process's one stdout sink (two writers on fd 1 could interleave parts of lines after a partial write). */
 export function stdoutSink(): LineSink {
-  if (stdout === undefined) {
-    // Node opens a pipe or socket stdout through libuv's uv_pipe_open, which puts the descriptor in non-blocking mode
-    // (https://docs.libuv.org/en/v1.x/pipe.html#c.uv_pipe_open); a file or terminal takes writes without EAGAIN.
-    if (isPipeOrSocket(1)) void process.stdout;
-    stdout = createFdSink({ fd: 1 });
-  }
+  stdout ??= createFdSink({ fd: 1 });
   return stdout;
 }
 
