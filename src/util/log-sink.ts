@@ -73,8 +73,8 @@ class FdSink implements LineSink {
   #lines: string[] = [];
   /** Characters in #lines. */
   #chars = 0;
-  /** The unwritten tail of a partial write, written before #lines. */
-  #rest: Buffer | undefined;
+  /** What is being written: the queued lines joined, or the unwritten bytes after a partial write; before #lines. */
+  #rest: string | Buffer | undefined;
   #scheduled = false;
   #retry: NodeJS.Timeout | undefined;
 
@@ -122,13 +122,20 @@ class FdSink implements LineSink {
     for (;;) {
       if (this.#rest === undefined) {
         if (this.#lines.length === 0) return true;
-        this.#rest = Buffer.from(this.#lines.join(''));
+        // Written as a string: node encodes it straight into the write (no Buffer copy on the way); bytes only after a partial write.
+        this.#rest = this.#lines.join('');
         this.#lines = [];
         this.#chars = 0;
       }
       try {
-        const n = writeSync(this.fd, this.#rest);
-        this.#rest = n >= this.#rest.length ? undefined : this.#rest.subarray(n);
+        const rest = this.#rest;
+        if (typeof rest === 'string') {
+          const n = writeSync(this.fd, rest);
+          this.#rest = n >= Buffer.byteLength(rest) ? undefined : Buffer.from(rest).subarray(n);
+        } else {
+          const n = writeSync(this.fd, rest);
+          this.#rest = n >= rest.length ? undefined : rest.subarray(n);
+        }
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false;
         // EPIPE (no reader left), EBADF, ...: these lines cannot be written; count them.
@@ -142,7 +149,7 @@ class FdSink implements LineSink {
   #dropAll(): number {
     let n = this.#lines.length;
     const rest = this.#rest;
-    if (rest !== undefined) for (let i = rest.indexOf(10); i !== -1; i = rest.indexOf(10, i + 1)) n++;
+    if (rest !== undefined) for (let i = rest.indexOf('\n'); i !== -1; i = rest.indexOf('\n', i + 1)) n++;
     this.#lines = [];
     this.#chars = 0;
     this.#rest = undefined;
