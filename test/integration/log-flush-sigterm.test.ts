@@ -13,6 +13,7 @@ import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
 import { startTestIdp } from '../support/idp.js';
 import { sample, testEnv } from '../support/keygate.js';
 import { freePort, tempDir } from '../support/proc.js';
+import { readUntilExit } from '../support/unread-stdout.js';
 import { APP_HOST, APP_POLICY } from './fixtures.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -54,7 +55,6 @@ describe('audit lines with stdout unread (issue 17 point 6)', () => {
     child.stdout.pause();
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     try {
       const deadline = Date.now() + 10_000;
@@ -82,16 +82,9 @@ describe('audit lines with stdout unread (issue 17 point 6)', () => {
       child.kill('SIGTERM');
       await sleep(500);
       assert.equal(child.exitCode, null, 'keygate waits for its stdout before exiting');
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => chunks.push(d));
-      const ended = new Promise<void>((r) => child.stdout.once('end', () => r()));
-      child.stdout.resume();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(kill);
-      await ended;
+      const { lines: text, code } = await readUntilExit(child);
       assert.equal(code, 0, stderr);
-      const lines = Buffer.concat(chunks).toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = text.map((l) => JSON.parse(l) as Record<string, unknown>);
       const decisions = lines.filter((l) => l['msg'] === 'decision');
       assert.equal(decisions.length, DECISIONS, 'one audit line per decision, none lost');
       assert.ok(decisions.every((d) => d['level'] === 'info' && d['status'] === 200 && d['rule'] === 'health' && typeof d['time'] === 'string'));

@@ -4,37 +4,22 @@
  * line either arrives or is counted in keygate_log_lines_dropped_total.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { sample } from '../support/keygate.js';
+import { readUntilExit } from '../support/unread-stdout.js';
 
 const CHILD = fileURLToPath(new URL('../support/log-child.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A child whose stdout is not read until `read()`; `read()` resolves to its stdout lines and exit code once it exits. */
-function spawnUnread(args: string[]): { child: ChildProcessByStdio<null, Readable, Readable>; stderr: () => string; read: () => Promise<{ lines: string[]; code: number | null }> } {
+/** A child whose stdout is not read until `read()`. */
+function spawnUnread(args: string[]): { child: ChildProcess; stderr: () => string; read: () => Promise<{ lines: string[]; code: number | null }> } {
   const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pause();
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child,
-    stderr: () => err,
-    async read() {
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => chunks.push(d));
-      const ended = new Promise<void>((r) => child.stdout.once('end', () => r()));
-      child.stdout.resume();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const code = await exited;
-      await ended;
-      clearTimeout(timer);
-      return { lines: Buffer.concat(chunks).toString().split('\n').filter((l) => l !== ''), code };
-    },
-  };
+  return { child, stderr: () => err, read: () => readUntilExit(child, 20_000) };
 }
 
 /** The `n` field of each line, checking that every line is one JSON object. */
