@@ -2,6 +2,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BASIC_FAILURES } from '../identity/basic-credentials.js';
 import type { DecisionReason } from '../policy/types.js';
+import { droppedLogLines } from '../util/log-sink.js';
 
 /** The decision label values. */
 export type DecisionLabel = 'allow' | 'deny' | 'unauthenticated' | 'bad_request' | 'error';
@@ -47,6 +48,16 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     collect() {
       for (const [via, byResult] of pendingVerifications) for (const [result, n] of byResult) this.inc({ via, result }, n);
       pendingVerifications.clear();
+    },
+  });
+  // Log lines are counted where they are dropped (util/log-sink, process-wide) and added here at each scrape.
+  let droppedSeen = 0;
+  new Counter({
+    name: 'keygate_log_lines_dropped_total', help: 'Log lines dropped: the log queue was full (stdout not read fast enough), stdout was gone, or it did not drain at exit.', registers,
+    collect() {
+      const now = droppedLogLines();
+      this.inc(now - droppedSeen);
+      droppedSeen = now;
     },
   });
   const m: Metrics = {
