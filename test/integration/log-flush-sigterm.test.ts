@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { KeycloakLookalike } from '../../src/dev/idp/types.js';
+import type { KeycloakLookalike } from '../../dev/idp/types.js';
 import { startTestIdp } from '../support/idp.js';
 import { sample, testEnv } from '../support/keygate.js';
 import { freePort, tempDir } from '../support/proc.js';
